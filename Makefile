@@ -1,0 +1,49 @@
+# postguard: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test lint typecheck unit train eval bench clean help
+
+help:  ## List the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+run: $(STAMP)  ## Set up .venv and start postguard (checks the example posts)
+	@$(BIN)/postguard --version
+	@echo "Checking the example posts (examples/posts.jsonl) with the shipped policy and model:"
+	@$(BIN)/postguard eval examples/posts.jsonl
+	@echo
+	@echo "Try:  $(BIN)/postguard check \"We got our man! The thug is behind bars.\""
+	@echo "      $(BIN)/postguard policy show"
+	@echo "      $(BIN)/postguard --help"
+
+test: $(STAMP) lint typecheck unit  ## Install what tests need, lint, type-check and run the tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+train: $(STAMP)  ## Retrain the sentence model from data/corpus (deterministic)
+	$(BIN)/postguard model train --corpus data/corpus
+
+eval: $(STAMP)  ## Measure the checker on the shared dev set (measuring only)
+	$(BIN)/postguard eval ../shared/eval/dev.jsonl
+
+bench: $(STAMP)  ## Run the benchmarks (they print their figures)
+	$(BIN)/python bench/bench_check.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

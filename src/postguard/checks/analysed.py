@@ -1,0 +1,73 @@
+"""A post as the detectors see it: normalised once, split once, shared by all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from postguard.checks.normalise import NormalText, normalise
+from postguard.checks.segment import sentences
+from postguard.checks.types import Context, Finding, Post
+
+__all__ = ["AnalysedPost"]
+
+
+@dataclass(slots=False)
+class AnalysedPost:
+    """The post, its normalised view and its sentences (spans in the normalised text).
+
+    ``cache`` lets detectors share work for one post (the model's sentence
+    scores are computed once for every clause).
+    """
+
+    post: Post
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def normal(self) -> NormalText:
+        return normalise(self.post.text)
+
+    @property
+    def text(self) -> str:
+        """The normalised text that detectors search."""
+        return self.normal.text
+
+    @property
+    def context(self) -> Context:
+        return self.post.context
+
+    @cached_property
+    def sentences(self) -> list[tuple[int, int]]:
+        return sentences(self.normal.text)
+
+    def sentence_at(self, position: int) -> tuple[int, int]:
+        """The sentence span (normalised) that holds ``position``."""
+        for start, end in self.sentences:
+            if start <= position < end:
+                return start, end
+        return (0, len(self.text))
+
+    def finding(
+        self,
+        clause: str,
+        start: int,
+        end: int,
+        *,
+        score: float,
+        explanation: str,
+        suggestion: str = "",
+        source: str = "",
+    ) -> Finding:
+        """A finding for a span of the *normalised* text, mapped to the original."""
+        o_start, o_end = self.normal.to_original(start, end)
+        return Finding(
+            clause=clause,
+            start=o_start,
+            end=o_end,
+            evidence=self.post.text[o_start:o_end],
+            score=max(0.0, min(1.0, score)),
+            explanation=explanation,
+            suggestion=suggestion,
+            source=source,
+        )

@@ -1,0 +1,118 @@
+"""The detector contract, the pattern detector, and the registry.
+
+Every clause is checked by a :class:`Detector`. Built-in detectors register
+themselves with :func:`register`, exactly as a department's own would, and the
+engine builds one of each registered class whose clause the pack enables.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+
+from postguard.checks.analysed import AnalysedPost
+from postguard.checks.model.inference import SentenceModel
+from postguard.checks.types import Finding
+from postguard.policy.schema import Clause, PolicyPack
+
+__all__ = ["REGISTRY", "Detector", "Pattern", "PatternDetector", "detector_for", "register"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A regular expression that shows a violation wherever it matches.
+
+    ``context``, when given, must also match somewhere in the post (for
+    example: "the killer" counts only in a post about an arrest).
+    """
+
+    regex: str
+    score: float
+    explanation: str
+    suggestion: str = ""
+    context: str | None = None
+    flags: int = re.IGNORECASE
+
+    def compiled(self) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+        ctx = re.compile(self.context, self.flags) if self.context else None
+        return re.compile(self.regex, self.flags), ctx
+
+
+class Detector(ABC):
+    """Finds violations of one clause in a post."""
+
+    clause: ClassVar[str]
+
+    def __init__(
+        self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None
+    ) -> None:
+        self.pack = pack
+        self.policy_clause = clause
+        self.model = model
+
+    @abstractmethod
+    def detect(self, post: AnalysedPost) -> list[Finding]:
+        """Every violation of ``self.clause`` in ``post`` (empty when none)."""
+
+
+class PatternDetector(Detector):
+    """A detector made of patterns: class-level ``patterns`` plus the pack's own."""
+
+    patterns: ClassVar[tuple[Pattern, ...]] = ()
+
+    def __init__(
+        self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None
+    ) -> None:
+        super().__init__(pack, clause, model)
+        extra = tuple(
+            Pattern(p.regex, p.score, p.explanation, p.suggestion) for p in clause.patterns
+        )
+        self._compiled = [(p, *p.compiled()) for p in (*self.patterns, *extra)]
+
+    def pattern_matches(self, post: AnalysedPost) -> list[tuple[int, int, Pattern]]:
+        """Spans (in the normalised text) where a pattern matched, and which."""
+        text = post.text
+        found: list[tuple[int, int, Pattern]] = []
+        for pattern, regex, context in self._compiled:
+            if context is not None and context.search(text) is None:
+                continue
+            found.extend(
+                (m.start(), m.end(), pattern) for m in regex.finditer(text) if m.end() > m.start()
+            )
+        return found
+
+    def pattern_finding(
+        self, post: AnalysedPost, start: int, end: int, pattern: Pattern, score: float
+    ) -> Finding:
+        explanation = pattern.explanation or self.policy_clause.explanation
+        return post.finding(
+            self.clause,
+            start,
+            end,
+            score=score,
+            explanation=f"{explanation.rstrip('.')} (matched a known phrase).",
+            suggestion=pattern.suggestion or self.policy_clause.suggestion,
+            source="pattern",
+        )
+
+    def detect(self, post: AnalysedPost) -> list[Finding]:
+        return [
+            self.pattern_finding(post, s, e, p, p.score) for s, e, p in self.pattern_matches(post)
+        ]
+
+
+REGISTRY: dict[str, type[Detector]] = {}
+D = TypeVar("D", bound=type[Detector])
+
+
+def register(cls: D) -> D:
+    """Class decorator: make ``cls`` the detector for its clause."""
+    REGISTRY[cls.clause] = cls
+    return cls
+
+
+def detector_for(clause: str) -> type[Detector] | None:
+    """The registered detector class for ``clause``, if any."""
+    return REGISTRY.get(clause)

@@ -1,0 +1,102 @@
+"""Detectors that join precise patterns with the learned sentence model.
+
+Patterns catch the phrases that are always violations; the model judges
+every sentence for what patterns cannot list ("proud of the team for taking
+this animal off our streets"). A sentence the model scores at or above the
+clause's threshold becomes a finding, narrowed to its most telling part.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from postguard.checks.analysed import AnalysedPost
+from postguard.checks.detectors.base import PatternDetector
+from postguard.checks.types import Finding
+
+__all__ = ["LearnedDetector"]
+
+_PIECE = re.compile(r"[^,;:()\u2013\u2014-]+(?:[,;:()\u2013\u2014-]|$)")
+_MODEL_CACHE = "model.sentence_probabilities"
+
+
+class LearnedDetector(PatternDetector):
+    """Patterns plus the sentence model, for one content clause."""
+
+    #: Explanation used for findings of the model.
+    model_explanation: ClassVar[str] = ""
+
+    def sentence_scores(self, post: AnalysedPost) -> npt.NDArray[np.float32] | None:
+        if self.model is None or self.clause not in self.model.clauses:
+            return None
+        probs = post.cache.get(_MODEL_CACHE)
+        if probs is None:
+            probs = self.model.probabilities([post.text[s:e] for s, e in post.sentences])
+            post.cache[_MODEL_CACHE] = probs
+        column = self.model.clauses.index(self.clause)
+        result: npt.NDArray[np.float32] = probs[:, column]
+        return result
+
+    def threshold(self) -> float:
+        if self.policy_clause.threshold is not None:
+            return self.policy_clause.threshold
+        assert self.model is not None
+        return self.model.thresholds.get(self.clause, 0.5)
+
+    def _narrow(self, post: AnalysedPost, start: int, end: int) -> tuple[int, int]:
+        """The part of a sentence (between commas, dashes...) the model finds worst."""
+        assert self.model is not None
+        pieces = [
+            (start + m.start(), start + m.end())
+            for m in _PIECE.finditer(post.text[start:end])
+            if len(m.group().split()) >= 2
+        ]
+        if len(pieces) < 2:
+            return start, end
+        column = self.model.clauses.index(self.clause)
+        probs = self.model.probabilities([post.text[s:e] for s, e in pieces])[:, column]
+        best = int(np.argmax(probs))
+        if probs[best] < 0.5 * self.threshold():
+            return start, end
+        s, e = pieces[best]
+        while e > s and not post.text[e - 1].isalnum() and post.text[e - 1] not in "!?.'\"":
+            e -= 1
+        while s < e and post.text[s].isspace():
+            s += 1
+        return s, e
+
+    def detect(self, post: AnalysedPost) -> list[Finding]:
+        matches = self.pattern_matches(post)
+        scores = self.sentence_scores(post)
+        if scores is None:
+            return [self.pattern_finding(post, s, e, p, p.score) for s, e, p in matches]
+        findings: list[Finding] = []
+        threshold = self.threshold()
+        for index, (s_start, s_end) in enumerate(post.sentences):
+            prob = float(scores[index])
+            inside = [(s, e, p) for s, e, p in matches if s_start <= s < s_end]
+            for s, e, pattern in inside:
+                findings.append(self.pattern_finding(post, s, e, pattern, max(pattern.score, prob)))
+            if not inside and prob >= threshold:
+                start, end = self._narrow(post, s_start, s_end)
+                explanation = self.model_explanation or self.policy_clause.explanation
+                findings.append(
+                    post.finding(
+                        self.clause,
+                        start,
+                        end,
+                        score=prob,
+                        explanation=f"{explanation.rstrip('.')} (judged by the learned model).",
+                        suggestion=self.policy_clause.suggestion,
+                        source="model",
+                    )
+                )
+        placed = {(s, e) for s, e, _ in matches if any(a <= s < b for a, b in post.sentences)}
+        for s, e, pattern in matches:
+            if (s, e) not in placed:
+                findings.append(self.pattern_finding(post, s, e, pattern, pattern.score))
+        return findings

@@ -1,0 +1,129 @@
+"""The checker: a post in, a report out.
+
+``Checker(pack, model)`` builds one detector per enabled content clause of
+the pack (from the registry; a clause the pack adds with its own ``patterns``
+gets a pattern detector), runs them over the analysed post, merges
+overlapping findings, applies claimed permissions and decides.
+
+The checker is pure: no database, web or CLI. Whether a claimed permission is
+real is asked of a :class:`PermissionResolver`, which the registry implements;
+without one, a claim is taken at face value (contract.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+from postguard.checks import detectors as _builtin  # noqa: F401  (registers the built-ins)
+from postguard.checks.analysed import AnalysedPost
+from postguard.checks.decide import decide
+from postguard.checks.detectors.base import Detector, PatternDetector, detector_for
+from postguard.checks.model.inference import SentenceModel
+from postguard.checks.types import Context, Finding, Post, Report
+from postguard.policy.schema import PolicyPack
+
+__all__ = ["Checker", "PermissionResolver"]
+
+CONFIDENTIAL = "A.iii.confidential"
+
+
+class PermissionResolver(Protocol):
+    """Says whether a claimed permission may release confidential material."""
+
+    def check_permission(self, permission_id: str, post: Post) -> tuple[bool, str]:
+        """``(valid, reason)`` for ``permission_id`` as claimed for ``post``."""
+        ...
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """Keep the strongest of overlapping findings of the same clause."""
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (-f.score, f.start)):
+        if not any(
+            k.clause == finding.clause and k.start < finding.end and finding.start < k.end
+            for k in kept
+        ):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: (f.start, f.clause))
+
+
+class Checker:
+    """Checks posts against every content clause of a policy pack."""
+
+    def __init__(
+        self,
+        pack: PolicyPack,
+        model: SentenceModel | None,
+        permissions: PermissionResolver | None = None,
+    ) -> None:
+        self.pack = pack
+        self.model = model
+        self.permissions = permissions
+        self.detectors: list[Detector] = []
+        for clause in pack.clauses:
+            if not clause.enabled or clause.kind != "content":
+                continue
+            cls = detector_for(clause.id)
+            if cls is None:
+                if not clause.patterns:
+                    continue
+                cls = type(f"PackDetector_{clause.id}", (PatternDetector,), {"clause": clause.id})
+            self.detectors.append(cls(pack, clause, model))
+
+    @property
+    def policy_version(self) -> str:
+        return f"{self.pack.policy.title} ({self.pack.policy.date.isoformat()})"
+
+    def check(self, text: str, context: Context | dict[str, object] | None = None) -> Report:
+        """Check ``text``; raises :class:`~postguard.errors.InputError` on bad input."""
+        ctx = context if isinstance(context, Context) else Context.from_dict(context)
+        return self.check_post(Post(text, ctx))
+
+    def check_post(self, post: Post) -> Report:
+        if not post.context.represents_department:
+            return Report("allow", policy_version=self.policy_version)
+        analysed = AnalysedPost(post)
+        found: list[Finding] = []
+        for detector in self.detectors:
+            found.extend(detector.detect(analysed))
+        findings = _merge(found)
+        advice: list[Finding] = []
+        if post.context.permissions and any(f.clause == CONFIDENTIAL for f in findings):
+            findings, advice = self._apply_permissions(post, findings)
+        decision = decide(self.pack.decision_rules, findings, advice)
+        return Report(decision, tuple(findings), tuple(advice), self.policy_version)
+
+    def _apply_permissions(
+        self, post: Post, findings: list[Finding]
+    ) -> tuple[list[Finding], list[Finding]]:
+        authority = self.pack.policy.authority
+        valid: list[str] = []
+        refused: list[str] = []
+        for pid in post.context.permissions:
+            if self.permissions is None:
+                valid.append(pid)
+                continue
+            ok, reason = self.permissions.check_permission(pid, post)
+            (valid if ok else refused).append(pid if ok else f"{pid} ({reason})")
+        if not valid:
+            note = f" Claimed permission not honoured: {'; '.join(refused)}."
+            return [
+                replace(f, explanation=f.explanation + note) if f.clause == CONFIDENTIAL else f
+                for f in findings
+            ], []
+        cited = ", ".join(valid)
+        kept = [f for f in findings if f.clause != CONFIDENTIAL]
+        advice = [
+            replace(
+                f,
+                explanation=(
+                    f"{f.explanation.rstrip('.')}; released under the {authority}'s written "
+                    f"permission {cited}: a reviewer must confirm that it covers this material."
+                ),
+                suggestion="",
+            )
+            for f in findings
+            if f.clause == CONFIDENTIAL
+        ]
+        return kept, advice

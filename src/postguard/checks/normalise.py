@@ -1,0 +1,156 @@
+"""See through obfuscation while keeping a map back to the original text.
+
+``normalise(text)`` returns a :class:`NormalText`: the text as the detectors
+read it, and for every character of it the span of original characters it
+came from. Detectors find spans in the normalised text; ``to_original`` turns
+them back into spans of the text the officer wrote.
+
+What is seen through, in order:
+
+1. zero-width, control and format characters, variation selectors and skin
+   tones are dropped;
+2. compatibility forms (full-width, mathematical, circled letters, ligatures)
+   are folded by NFKC, accents are stripped, and look-alike letters from
+   Cyrillic and Greek become their Latin twins;
+3. an emoji becomes its Unicode name in words (🤡 → " clown face ");
+4. leetspeak inside words is read as letters (``k1ll3r`` → ``killer``);
+5. letters spaced out with one repeated separator are joined
+   (``s c u m`` → ``scum``, ``t.h.u.g`` → ``thug``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["NormalText", "normalise"]
+
+# Cyrillic and Greek letters that look like Latin ones (Unicode confusables).
+_HOMOGLYPHS = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
+    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g", "ı": "i",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+    "С": "C", "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "Ԁ": "D",
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z",
+    "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T",
+    "Υ": "Y", "Χ": "X", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d",
+    "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "‘": "'", "’": "'", "‚": "'",
+    "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-",
+    "\u00a0": " ", "\t": " ", "\r": "\n",
+})
+
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+         "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"}
+_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|€]*[A-Za-z][A-Za-z0-9@$!|€]*")
+_NOT_LEET = re.compile(
+    r"^(?:\d+(?:st|nd|rd|th|s|am|pm|a|p|h|hr|hrs|km|kg|mph|kph|ft|in|m|mm|cm|k|x|yo|yrs|g|lbs?)"
+    r"|[A-Z]+\d+[A-Z]*|\d+[A-Z]+\d*|[A-Za-z]\d+|[A-Za-z]{1,3}\d{2,}|.*\d{3,}.*)$"
+)
+_SPACED = re.compile(r"(?<![A-Za-z])[A-Za-z](?:([ .\-_*·])[A-Za-z])(?:\1[A-Za-z]){1,}(?![A-Za-z])")
+_DROP_CATEGORIES = frozenset({"Cc", "Cf", "Mn", "Me", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _is_emoji(ch: str) -> bool:
+    cp = ord(ch)
+    return (0x1F000 <= cp <= 0x1FAFF) or (0x2600 <= cp <= 0x27BF) or (0x2B00 <= cp <= 0x2BFF)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalText:
+    """Normalised text and, per character, the original span it came from."""
+
+    text: str
+    original: str
+    starts: tuple[int, ...] | None  # None: identical to the original
+    ends: tuple[int, ...] | None
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of the normalised text to a span of the original text."""
+        if self.starts is None or self.ends is None:
+            return start, end
+        if not self.starts:
+            return 0, 0
+        start = min(max(start, 0), len(self.starts) - 1)
+        end = min(max(end, start + 1), len(self.ends))
+        return self.starts[start], self.ends[end - 1]
+
+
+def _fold(ch: str) -> str:
+    """One original character as the detectors should read it ('' to drop)."""
+    if ch == "\n":
+        return ch
+    mapped = ch.translate(_HOMOGLYPHS)
+    if mapped != ch:
+        return mapped
+    if _is_emoji(ch):
+        if 0x1F3FB <= ord(ch) <= 0x1F3FF or 0x1F1E6 <= ord(ch) <= 0x1F1FF:
+            return ""  # skin tones and flag letters carry no words
+        name = unicodedata.name(ch, "")
+        return f" {name.lower()} " if name else ""
+    if unicodedata.category(ch) in _DROP_CATEGORIES:
+        return ""
+    folded = unicodedata.normalize("NFKD", ch)
+    out = "".join(c for c in folded if not unicodedata.combining(c))
+    out = unicodedata.normalize("NFKC", out).translate(_HOMOGLYPHS)
+    return "".join(c for c in out if unicodedata.category(c) not in _DROP_CATEGORIES)
+
+
+def _unleet(token: str) -> str:
+    if _NOT_LEET.match(token) or sum(c.isalpha() for c in token) < 2:
+        return token
+    chars = list(token)
+    for i, c in enumerate(token):
+        if c not in _LEET:
+            continue
+        left = token[i - 1].isalpha() if i > 0 else False
+        right = token[i + 1].isalpha() if i + 1 < len(token) else False
+        if (left and right) or (
+            i == 0 and (c.isdigit() or c == "$") and token[1:4].isalpha() and len(token) > 3
+        ):
+            chars[i] = _LEET[c]
+    return "".join(chars)
+
+
+def _quick(text: str) -> bool:
+    """True when the text needs no normalisation at all (the common case)."""
+    return (
+        text.isascii()
+        and text.isprintable()
+        and not any(_unleet(m.group()) != m.group() for m in _LEET_TOKEN.finditer(text))
+        and _SPACED.search(text) is None
+    )
+
+
+def normalise(text: str) -> NormalText:
+    """Return ``text`` as the detectors should read it, with a map back."""
+    if _quick(text.replace("\n", " ")):
+        return NormalText(text, text, None, None)
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, ch in enumerate(text):
+        folded = _fold(ch) if not (ch.isascii() and ch.isprintable()) else ch
+        for c in folded:
+            chars.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+    joined = "".join(chars)
+    for match in _LEET_TOKEN.finditer(joined):
+        token = match.group()
+        fixed = _unleet(token)
+        if fixed != token:
+            chars[match.start():match.end()] = list(fixed)
+    joined = "".join(chars)
+    keep = [True] * len(chars)
+    for match in _SPACED.finditer(joined):
+        for j in range(match.start(), match.end()):
+            if not joined[j].isalpha():
+                keep[j] = False
+    if not all(keep):
+        chars = [c for c, k in zip(chars, keep, strict=True) if k]
+        starts = [s for s, k in zip(starts, keep, strict=True) if k]
+        ends = [e for e, k in zip(ends, keep, strict=True) if k]
+    return NormalText("".join(chars), text, tuple(starts), tuple(ends))

@@ -1,0 +1,132 @@
+"""The values that travel through the checker: posts in, findings and reports out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from postguard.errors import EmptyTextError, TextTooLongError
+
+__all__ = ["MAX_TEXT_BYTES", "Context", "Finding", "Post", "Report"]
+
+MAX_TEXT_BYTES = 64 * 1024
+
+Account = Literal["official", "personal"]
+Capacity = Literal["official", "personal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where and how a post is published (contract.md, `context`)."""
+
+    account: Account = "official"
+    capacity: Capacity = "official"
+    attachments: tuple[str, ...] = ()
+    permissions: tuple[str, ...] = ()
+
+    @property
+    def represents_department(self) -> bool:
+        """Content clauses apply only to personnel representing the department."""
+        return self.account == "official" or self.capacity == "official"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Context:
+        """Build from the contract's JSON shape; raises ``ValueError`` on bad fields."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise ValueError("context must be an object")
+        unknown = set(data) - {"account", "capacity", "attachments", "permissions"}
+        if unknown:
+            raise ValueError(f"context has unknown field(s): {', '.join(sorted(unknown))}")
+        account = data.get("account") or "official"
+        capacity = data.get("capacity") or "official"
+        if account not in ("official", "personal"):
+            raise ValueError(f"context.account must be 'official' or 'personal', not {account!r}")
+        if capacity not in ("official", "personal"):
+            raise ValueError(f"context.capacity must be 'official' or 'personal', not {capacity!r}")
+        lists: dict[str, tuple[str, ...]] = {}
+        for key in ("attachments", "permissions"):
+            value = data.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                raise ValueError(f"context.{key} must be a list of strings")
+            lists[key] = tuple(value)
+        return cls(account, capacity, lists["attachments"], lists["permissions"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "capacity": self.capacity,
+            "attachments": list(self.attachments),
+            "permissions": list(self.permissions),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A draft to check: its text as it would be published, and its context."""
+
+    text: str
+    context: Context = field(default_factory=Context)
+
+    def __post_init__(self) -> None:
+        if not self.text or not self.text.strip():
+            raise EmptyTextError("The post has no text: it is empty or only whitespace.")
+        size = len(self.text.encode("utf-8", "surrogatepass"))
+        if size > MAX_TEXT_BYTES:
+            raise TextTooLongError(
+                f"The post is {size:,} bytes of UTF-8; the limit is {MAX_TEXT_BYTES:,} (64 KiB). "
+                "Split it into shorter posts."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One violation (or advice item): a clause, where it is, and why.
+
+    ``start``/``end`` index the original text (end exclusive) and ``evidence``
+    is always ``text[start:end]``.
+    """
+
+    clause: str
+    start: int
+    end: int
+    evidence: str
+    score: float
+    explanation: str
+    suggestion: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "clause": self.clause,
+            "span": [self.start, self.end],
+            "evidence": self.evidence,
+            "score": round(self.score, 4),
+            "explanation": self.explanation,
+        }
+        if self.suggestion:
+            out["suggestion"] = self.suggestion
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The checker's answer for one post, in the contract's shape."""
+
+    decision: Literal["allow", "review", "block"]
+    findings: tuple[Finding, ...] = ()
+    advice: tuple[Finding, ...] = ()
+    policy_version: str = ""
+
+    @property
+    def clauses(self) -> frozenset[str]:
+        return frozenset(f.clause for f in self.findings)
+
+    def to_dict(self, post_id: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {} if post_id is None else {"id": post_id}
+        out["decision"] = self.decision
+        out["findings"] = [f.to_dict() for f in self.findings]
+        if self.advice:
+            out["advice"] = [a.to_dict() for a in self.advice]
+        return out

@@ -1,0 +1,48 @@
+"""The ``postguard`` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from postguard import __version__
+from postguard.cli.check import check_command
+from postguard.cli.evaluate import eval_command
+from postguard.cli.model import corpus_app, model_app
+from postguard.cli.policy import app as policy_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="postguard",
+    help="Puts the department's Social Media Policy into force: checks draft posts "
+    "against every clause, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"postguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """postguard: the Social Media Policy, in force."""
+
+
+app.command("check")(check_command)
+app.command("eval")(eval_command)
+app.add_typer(policy_app, name="policy")
+app.add_typer(model_app, name="model")
+app.add_typer(corpus_app, name="corpus")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,137 @@
+"""``postguard check``: one post, or a whole JSON Lines batch (contract.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from postguard.checks import Context, Report
+from postguard.checks.batch import BatchStats, check_lines
+from postguard.cli.common import (
+    ModelOption,
+    PolicyOption,
+    err,
+    fail,
+    load_checker,
+    out,
+    translate_errors,
+)
+
+__all__ = ["check_command"]
+
+_STYLE = {"allow": "bold green", "review": "bold yellow", "block": "bold red"}
+
+
+def _highlighted(text: str, report: Report) -> Text:
+    rich = Text(text)
+    for finding in report.findings:
+        rich.stylize("bold red underline", finding.start, finding.end)
+    for item in report.advice:
+        rich.stylize("bold yellow underline", item.start, item.end)
+    return rich
+
+
+def _print_report(text: str, report: Report) -> None:
+    out.print(Text.assemble("Decision: ", (report.decision.upper(), _STYLE[report.decision])))
+    out.print(_highlighted(text, report))
+    if not report.findings and not report.advice:
+        out.print("[green]No clause of the policy is violated.[/]")
+        return
+    for kind, items, mark in (("finding", report.findings, "[red]✗[/]"),
+                              ("advice", report.advice, "[yellow]![/]")):
+        for f in items:
+            label = f"{f.clause}" + (" (advice)" if kind == "advice" else "")
+            out.print(f"\n{mark} [bold]{label}[/]  score {f.score:.2f}  "
+                      f"[{f.start}:{f.end}] \"{escape(f.evidence)}\"")
+            out.print(f"    why: {escape(f.explanation)}")
+            if f.suggestion:
+                out.print(f"    rewrite: {escape(f.suggestion)}")
+
+
+def _batch(checker_args: tuple[Path | None, Path | None], source: str) -> None:
+    if source == "-":
+        stream: BinaryIO = sys.stdin.buffer
+    else:
+        path = Path(source)
+        if not path.is_file():
+            fail(f"cannot read '{source}': no such file. Give a JSON Lines file, or '-' for stdin.")
+        stream = path.open("rb")
+    with translate_errors():
+        checker = load_checker(*checker_args)
+    stats = BatchStats()
+    write = sys.stdout.write
+    show = err.is_terminal and source != "-"
+    total = None
+    if show:
+        with Path(source).open("rb") as fh:
+            total = sum(1 for line in fh if line.strip())
+    with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not show, transient=True) as bar:
+        task = bar.add_task("check", total=total)
+        for result in check_lines(checker, stream, stats):
+            write(json.dumps(result, ensure_ascii=False) + "\n")
+            bar.advance(task)
+    sys.stdout.flush()
+    if source != "-":
+        stream.close()
+    err.print(f"checked {stats.checked} post(s); {stats.errors} line(s) could not be read.")
+
+
+def check_command(
+    text: Annotated[str | None, typer.Argument(help="The post to check, as it would be published.",
+                                               show_default=False)] = None,
+    jsonl: Annotated[str | None, typer.Option(
+        "--jsonl", metavar="FILE|-",
+        help="Check every line of a JSON Lines file ('-' for stdin) and write one result "
+             "line per input line to stdout (the batch contract).")] = None,
+    account: Annotated[str, typer.Option(help="Account posted from: official or personal.")] = "official",
+    capacity: Annotated[str, typer.Option(help="Capacity: official (for the department) or personal.")] = "official",
+    attachment: Annotated[list[str] | None, typer.Option(
+        "--attachment", help="An image or video posted with the text (repeatable).")] = None,
+    permission: Annotated[list[str] | None, typer.Option(
+        "--permission", help="Id of a written permission claimed for this post (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the contract's JSON instead of a table.")] = False,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Check a draft post against every clause of the policy.
+
+    Exit status for a single post: 0 allowed, 1 findings (review or block),
+    2 usage error (for example an empty text), 3 the policy or model cannot be
+    loaded. With --jsonl the exit status is 0 whenever every line was handled.
+
+    Examples:
+
+      postguard check "A 34-year-old man was arrested and charged with robbery."
+
+      postguard check --account personal "Road closed on Main St."
+
+      postguard check --jsonl posts.jsonl > results.jsonl
+    """
+    if jsonl is not None:
+        if text is not None:
+            fail("give either TEXT or --jsonl FILE, not both.")
+        _batch((policy, model), jsonl)
+        return
+    if text is None:
+        fail("nothing to check: give the post's TEXT, or --jsonl FILE (see --help).")
+    try:
+        context = Context.from_dict({"account": account, "capacity": capacity,
+                                     "attachments": attachment or [], "permissions": permission or []})
+    except ValueError as exc:
+        fail(f"{exc}.")
+    with translate_errors():
+        checker = load_checker(policy, model)
+        report = checker.check(text, context)
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        _print_report(text, report)
+    raise typer.Exit(0 if report.decision == "allow" else 1)

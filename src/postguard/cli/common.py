@@ -1,0 +1,68 @@
+"""What every command shares: consoles, loading the checker, errors at the edge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from postguard.checks import Checker
+from postguard.errors import InputError, PostguardError
+from postguard.settings import Settings
+
+__all__ = ["EXIT_CONFIG", "EXIT_USAGE", "ModelOption", "PolicyOption", "err", "fail",
+           "load_checker", "out", "translate_errors"]
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="Policy pack (YAML) to enforce instead of the shipped one. "
+        "Env: POSTGUARD_POLICY.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="Trained model file (model.npz) instead of the shipped one.",
+                 dir_okay=False, show_default=False),
+]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn postguard's errors into a message on stderr and an exit code."""
+    try:
+        yield
+    except InputError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except PostguardError as exc:
+        fail(str(exc), EXIT_CONFIG)
+
+
+def load_checker(policy: Path | None, model: Path | None) -> Checker:
+    """The checker for the given (or configured, or shipped) pack and model."""
+    from postguard.checks.model.inference import SentenceModel, default_model
+    from postguard.policy import default_pack, load_pack
+
+    settings = Settings()
+    policy = policy or settings.policy
+    model = model or settings.model
+    pack = load_pack(policy) if policy else default_pack()
+    return Checker(pack, SentenceModel.load(model) if model else default_model())

@@ -1,0 +1,165 @@
+"""The policy pack's schema: what a department's policy looks like as data.
+
+A pack is a YAML file. Every model here forbids unknown fields, so a typo is
+an error that names the field (see :mod:`postguard.policy.loader`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Category",
+    "Clause",
+    "ClausePattern",
+    "DecisionRule",
+    "Identification",
+    "ItemMatch",
+    "MediaRules",
+    "PolicyInfo",
+    "PolicyPack",
+]
+
+Decision = Literal["allow", "review", "block"]
+DECISION_ORDER: dict[str, int] = {"allow": 0, "review": 1, "block": 2}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PolicyInfo(_Strict):
+    title: str
+    department: str
+    date: dt.date
+    authority: str = Field(description="Title of the person who grants written permissions.")
+    source: str = ""
+
+
+class Category(_Strict):
+    id: str
+    name: str
+    policy_examples: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+
+
+class ClausePattern(_Strict):
+    """A regular expression that shows a violation wherever it matches."""
+
+    regex: str
+    score: float = Field(0.9, ge=0.0, le=1.0)
+    explanation: str = ""
+    suggestion: str = ""
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"regex does not compile: {exc}") from exc
+        return value
+
+
+class Clause(_Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Za-z0-9.\-]*$")
+    title: str
+    kind: Literal["content", "access"] = "content"
+    text: str
+    violates: tuple[str, ...] = ()
+    does_not_violate: tuple[str, ...] = ()
+    enabled: bool = True
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Model probability at which a finding is reported; null uses the "
+        "threshold tuned when the model was trained.",
+    )
+    explanation: str = ""
+    suggestion: str = ""
+    patterns: tuple[ClausePattern, ...] = ()
+
+
+class ItemMatch(_Strict):
+    """Which findings (or advice items) a decision rule applies to."""
+
+    clauses: tuple[str, ...] = ()
+    min_score: float = Field(0.0, ge=0.0, le=1.0)
+    max_score: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class DecisionRule(_Strict):
+    """Gives a decision to each finding or advice item it matches.
+
+    The first rule that matches an item decides that item; the post's decision
+    is the most severe over all its items, and ``allow`` when it has none.
+    """
+
+    name: str
+    applies_to: Literal["finding", "advice"] = "finding"
+    match: ItemMatch = ItemMatch()
+    decision: Decision
+
+
+class Identification(_Strict):
+    """What identifies a writer as a member (clause A.ii)."""
+
+    ranks: tuple[str, ...]
+    roles: tuple[str, ...] = ()
+    department_patterns: tuple[str, ...]
+
+    @field_validator("ranks", "roles", "department_patterns")
+    @classmethod
+    def _compile_all(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"{value!r} does not compile: {exc}") from exc
+        return values
+
+
+class MediaRules(_Strict):
+    """How attachment names are read when the media itself is not analysed."""
+
+    confidential_words: tuple[str, ...]
+    released_words: tuple[str, ...]
+
+
+class PolicyPack(_Strict):
+    schema_version: Literal[1] = 1
+    policy: PolicyInfo
+    definitions: dict[str, str] = {}
+    categories: tuple[Category, ...]
+    clauses: tuple[Clause, ...]
+    identification: Identification
+    media: MediaRules
+    decision_rules: tuple[DecisionRule, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyPack:
+        ids = [c.id for c in self.clauses]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"clause ids must be unique; repeated: {', '.join(dupes)}")
+        known = set(ids)
+        for rule in self.decision_rules:
+            unknown = [c for c in rule.match.clauses if c not in known]
+            if unknown:
+                raise ValueError(
+                    f"decision rule {rule.name!r} names unknown clause(s): {', '.join(unknown)}"
+                )
+        return self
+
+    def clause(self, clause_id: str) -> Clause:
+        for clause in self.clauses:
+            if clause.id == clause_id:
+                return clause
+        raise KeyError(clause_id)
+
+    @property
+    def enabled_clause_ids(self) -> frozenset[str]:
+        return frozenset(c.id for c in self.clauses if c.enabled)
