@@ -68,8 +68,8 @@ def check_lines(
 ) -> Iterator[dict[str, Any]]:
     """Check each non-blank line; yields one output object per line."""
     stats = stats if stats is not None else BatchStats()
-    for number, raw in enumerate(lines, 1):
-        raw = raw.rstrip(b"\r\n")
+    for number, line in enumerate(lines, 1):
+        raw = line.rstrip(b"\r\n")
         if not raw.strip():
             continue
         stats.lines += 1

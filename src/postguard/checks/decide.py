@@ -12,14 +12,11 @@ __all__ = ["decide", "item_decision"]
 
 def _matches(match: ItemMatch, item: Finding) -> bool:
     return (
-        (not match.clauses or item.clause in match.clauses)
-        and match.min_score <= item.score <= match.max_score
-    )
+        not match.clauses or item.clause in match.clauses
+    ) and match.min_score <= item.score <= match.max_score
 
 
-def item_decision(
-    rules: Iterable[DecisionRule], item: Finding, kind: str
-) -> tuple[Decision, str] | None:
+def item_decision(rules: Iterable[DecisionRule], item: Finding, kind: str) -> tuple[Decision, str] | None:
     """The decision (and the rule's name) of the first rule matching ``item``."""
     for rule in rules:
         if rule.applies_to == kind and _matches(rule.match, item):

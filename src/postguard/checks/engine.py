@@ -41,8 +41,7 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     kept: list[Finding] = []
     for finding in sorted(findings, key=lambda f: (-f.score, f.start)):
         if not any(
-            k.clause == finding.clause and k.start < finding.end and finding.start < k.end
-            for k in kept
+            k.clause == finding.clause and k.start < finding.end and finding.start < k.end for k in kept
         ):
             kept.append(finding)
     return sorted(kept, key=lambda f: (f.start, f.clause))
@@ -94,9 +93,7 @@ class Checker:
         decision = decide(self.pack.decision_rules, findings, advice)
         return Report(decision, tuple(findings), tuple(advice), self.policy_version)
 
-    def _apply_permissions(
-        self, post: Post, findings: list[Finding]
-    ) -> tuple[list[Finding], list[Finding]]:
+    def _apply_permissions(self, post: Post, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
         authority = self.pack.policy.authority
         valid: list[str] = []
         refused: list[str] = []

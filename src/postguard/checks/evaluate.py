@@ -74,8 +74,12 @@ class Evaluation:
             "clean_false_positive_rate": round(self.clean_fp_rate, 4),
             "unreadable": self.unreadable,
             "clauses": {
-                c: {"support": s.support, "precision": round(s.precision, 4),
-                    "recall": round(s.recall, 4), "f1": round(s.f1, 4)}
+                c: {
+                    "support": s.support,
+                    "precision": round(s.precision, 4),
+                    "recall": round(s.recall, 4),
+                    "f1": round(s.f1, 4),
+                }
                 for c, s in self.scores.items()
             },
             "errors": [
@@ -89,9 +93,7 @@ def _lines(path: Path) -> Iterable[tuple[int, str]]:
         yield from enumerate(fh, 1)
 
 
-def evaluate(
-    checker: Checker, path: Path, progress: Callable[[int], None] = lambda _n: None
-) -> Evaluation:
+def evaluate(checker: Checker, path: Path, progress: Callable[[int], None] = lambda _n: None) -> Evaluation:
     """Check every labelled post of ``path`` and score the results."""
     clauses = [c.id for c in checker.pack.clauses if c.enabled and c.kind == "content"]
     counts = {c: [0, 0, 0, 0] for c in clauses}  # support, tp, fp, fn

@@ -27,23 +27,116 @@ from dataclasses import dataclass
 __all__ = ["NormalText", "normalise"]
 
 # Cyrillic and Greek letters that look like Latin ones (Unicode confusables).
-_HOMOGLYPHS = str.maketrans({
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
-    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j",
-    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l", "ɡ": "g", "ı": "i",
-    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
-    "С": "C", "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S", "Ԁ": "D",
-    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z",
-    "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T",
-    "Υ": "Y", "Χ": "X", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d",
-    "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "‘": "'", "’": "'", "‚": "'",
-    "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-",
-    "\u00a0": " ", "\t": " ", "\r": "\n",
-})
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "һ": "h",
+        "ӏ": "l",
+        "ɡ": "g",
+        "ı": "i",
+        "А": "A",
+        "В": "B",
+        "Е": "E",
+        "К": "K",
+        "М": "M",
+        "Н": "H",
+        "О": "O",
+        "Р": "P",
+        "С": "C",
+        "Т": "T",
+        "У": "Y",
+        "Х": "X",
+        "І": "I",
+        "Ј": "J",
+        "Ѕ": "S",
+        "Ԁ": "D",
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+        "ω": "w",
+        "Α": "A",
+        "Β": "B",
+        "Ε": "E",
+        "Ζ": "Z",
+        "Η": "H",
+        "Ι": "I",
+        "Κ": "K",
+        "Μ": "M",
+        "Ν": "N",
+        "Ο": "O",
+        "Ρ": "P",
+        "Τ": "T",
+        "Υ": "Y",
+        "Χ": "X",
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+        "\u00a0": " ",
+        "\t": " ",
+        "\r": "\n",
+    }
+)
 
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
-         "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"}
+_LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "l",
+    "€": "e",
+}
 _LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|€]*[A-Za-z][A-Za-z0-9@$!|€]*")
 _NOT_LEET = re.compile(
     r"^(?:\d+(?:st|nd|rd|th|s|am|pm|a|p|h|hr|hrs|km|kg|mph|kph|ft|in|m|mm|cm|k|x|yo|yrs|g|lbs?)"
@@ -99,18 +192,25 @@ def _fold(ch: str) -> str:
 
 
 def _unleet(token: str) -> str:
+    """Read leetspeak in a word: a run of look-alike symbols between letters,
+    or at the start of a word before letters (``1d10ts`` -> ``idiots``)."""
     if _NOT_LEET.match(token) or sum(c.isalpha() for c in token) < 2:
         return token
     chars = list(token)
-    for i, c in enumerate(token):
-        if c not in _LEET:
+    i = 0
+    while i < len(token):
+        if token[i] not in _LEET:
+            i += 1
             continue
-        left = token[i - 1].isalpha() if i > 0 else False
-        right = token[i + 1].isalpha() if i + 1 < len(token) else False
-        if (left and right) or (
-            i == 0 and (c.isdigit() or c == "$") and token[1:4].isalpha() and len(token) > 3
-        ):
-            chars[i] = _LEET[c]
+        j = i
+        while j < len(token) and token[j] in _LEET:
+            j += 1
+        left = i > 0 and token[i - 1].isalpha()
+        right = j < len(token) and token[j].isalpha()
+        starts_word = i == 0 and right and token[0] not in "@!|"
+        if (left and right) or starts_word:
+            chars[i:j] = [_LEET[c] for c in token[i:j]]
+        i = j
     return "".join(chars)
 
 
@@ -142,7 +242,7 @@ def normalise(text: str) -> NormalText:
         token = match.group()
         fixed = _unleet(token)
         if fixed != token:
-            chars[match.start():match.end()] = list(fixed)
+            chars[match.start() : match.end()] = list(fixed)
     joined = "".join(chars)
     keep = [True] * len(chars)
     for match in _SPACED.finditer(joined):

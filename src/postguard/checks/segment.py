@@ -8,10 +8,12 @@ __all__ = ["sentences"]
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st rd ave blvd hwy no nos vs etc approx est dept insp sgt cst const det supt "
-    "ch lt capt cpl col gen gov sen rep hon jr sr co corp inc ltd mt ft p a m e g i u s jan feb "
-    "mar apr jun jul aug sep sept oct nov dec tel ph ext fig pc dc ds di asp ssp dsp acp cmdr "
-    "ofc tpr dep comm assoc univ apt bldg nr opp cnr".split()
+    """
+    mr mrs ms dr st rd ave blvd hwy no nos vs etc approx est dept insp sgt cst const det supt
+    ch lt capt cpl col gen gov sen rep hon jr sr co corp inc ltd mt ft p a m e g i u s jan feb
+    mar apr jun jul aug sep sept oct nov dec tel ph ext fig pc dc ds di asp ssp dsp acp cmdr
+    ofc tpr dep comm assoc univ apt bldg nr opp cnr
+    """.split()
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"')\]]*(?=\s+)|\n+|\s[-•·▪►]\s|(?<=\S)\s{3,}")
 _WORD_BEFORE = re.compile(r"([A-Za-z]+)\.$")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from postguard.errors import EmptyTextError, TextTooLongError
 
@@ -39,12 +39,14 @@ class Context:
         unknown = set(data) - {"account", "capacity", "attachments", "permissions"}
         if unknown:
             raise ValueError(f"context has unknown field(s): {', '.join(sorted(unknown))}")
-        account = data.get("account") or "official"
-        capacity = data.get("capacity") or "official"
-        if account not in ("official", "personal"):
-            raise ValueError(f"context.account must be 'official' or 'personal', not {account!r}")
-        if capacity not in ("official", "personal"):
-            raise ValueError(f"context.capacity must be 'official' or 'personal', not {capacity!r}")
+        chosen: dict[str, str] = {}
+        for key in ("account", "capacity"):
+            value = data.get(key) or "official"
+            if value not in ("official", "personal"):
+                raise ValueError(f"context.{key} must be 'official' or 'personal', not {value!r}")
+            chosen[key] = value
+        account = cast(Account, chosen["account"])
+        capacity = cast(Capacity, chosen["capacity"])
         lists: dict[str, tuple[str, ...]] = {}
         for key in ("attachments", "permissions"):
             value = data.get(key) or []

@@ -44,12 +44,15 @@ def _print_report(text: str, report: Report) -> None:
     if not report.findings and not report.advice:
         out.print("[green]No clause of the policy is violated.[/]")
         return
-    for kind, items, mark in (("finding", report.findings, "[red]✗[/]"),
-                              ("advice", report.advice, "[yellow]![/]")):
+    for kind, items, mark in (
+        ("finding", report.findings, "[red]✗[/]"),
+        ("advice", report.advice, "[yellow]![/]"),
+    ):
         for f in items:
             label = f"{f.clause}" + (" (advice)" if kind == "advice" else "")
-            out.print(f"\n{mark} [bold]{label}[/]  score {f.score:.2f}  "
-                      f"[{f.start}:{f.end}] \"{escape(f.evidence)}\"")
+            out.print(
+                f'\n{mark} [bold]{label}[/]  score {f.score:.2f}  [{f.start}:{f.end}] "{escape(f.evidence)}"'
+            )
             out.print(f"    why: {escape(f.explanation)}")
             if f.suggestion:
                 out.print(f"    rewrite: {escape(f.suggestion)}")
@@ -72,8 +75,15 @@ def _batch(checker_args: tuple[Path | None, Path | None], source: str) -> None:
     if show:
         with Path(source).open("rb") as fh:
             total = sum(1 for line in fh if line.strip())
-    with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, disable=not show, transient=True) as bar:
+    with Progress(
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as bar:
         task = bar.add_task("check", total=total)
         for result in check_lines(checker, stream, stats):
             write(json.dumps(result, ensure_ascii=False) + "\n")
@@ -85,19 +95,33 @@ def _batch(checker_args: tuple[Path | None, Path | None], source: str) -> None:
 
 
 def check_command(
-    text: Annotated[str | None, typer.Argument(help="The post to check, as it would be published.",
-                                               show_default=False)] = None,
-    jsonl: Annotated[str | None, typer.Option(
-        "--jsonl", metavar="FILE|-",
-        help="Check every line of a JSON Lines file ('-' for stdin) and write one result "
-             "line per input line to stdout (the batch contract).")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="The post to check, as it would be published.", show_default=False)
+    ] = None,
+    jsonl: Annotated[
+        str | None,
+        typer.Option(
+            "--jsonl",
+            metavar="FILE|-",
+            help="Check every line of a JSON Lines file ('-' for stdin) and write one result "
+            "line per input line to stdout (the batch contract).",
+        ),
+    ] = None,
     account: Annotated[str, typer.Option(help="Account posted from: official or personal.")] = "official",
-    capacity: Annotated[str, typer.Option(help="Capacity: official (for the department) or personal.")] = "official",
-    attachment: Annotated[list[str] | None, typer.Option(
-        "--attachment", help="An image or video posted with the text (repeatable).")] = None,
-    permission: Annotated[list[str] | None, typer.Option(
-        "--permission", help="Id of a written permission claimed for this post (repeatable).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the contract's JSON instead of a table.")] = False,
+    capacity: Annotated[
+        str, typer.Option(help="Capacity: official (for the department) or personal.")
+    ] = "official",
+    attachment: Annotated[
+        list[str] | None,
+        typer.Option("--attachment", help="An image or video posted with the text (repeatable)."),
+    ] = None,
+    permission: Annotated[
+        list[str] | None,
+        typer.Option("--permission", help="Id of a written permission claimed for this post (repeatable)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the contract's JSON instead of a table.")
+    ] = False,
     policy: PolicyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -123,8 +147,14 @@ def check_command(
     if text is None:
         fail("nothing to check: give the post's TEXT, or --jsonl FILE (see --help).")
     try:
-        context = Context.from_dict({"account": account, "capacity": capacity,
-                                     "attachments": attachment or [], "permissions": permission or []})
+        context = Context.from_dict(
+            {
+                "account": account,
+                "capacity": capacity,
+                "attachments": attachment or [],
+                "permissions": permission or [],
+            }
+        )
     except ValueError as exc:
         fail(f"{exc}.")
     with translate_errors():

@@ -14,8 +14,17 @@ from postguard.checks import Checker
 from postguard.errors import InputError, PostguardError
 from postguard.settings import Settings
 
-__all__ = ["EXIT_CONFIG", "EXIT_USAGE", "ModelOption", "PolicyOption", "err", "fail",
-           "load_checker", "out", "translate_errors"]
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_USAGE",
+    "ModelOption",
+    "PolicyOption",
+    "err",
+    "fail",
+    "load_checker",
+    "out",
+    "translate_errors",
+]
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -27,16 +36,19 @@ PolicyOption = Annotated[
     Path | None,
     typer.Option(
         "--policy",
-        help="Policy pack (YAML) to enforce instead of the shipped one. "
-        "Env: POSTGUARD_POLICY.",
+        help="Policy pack (YAML) to enforce instead of the shipped one. Env: POSTGUARD_POLICY.",
         dir_okay=False,
         show_default=False,
     ),
 ]
 ModelOption = Annotated[
     Path | None,
-    typer.Option("--model", help="Trained model file (model.npz) instead of the shipped one.",
-                 dir_okay=False, show_default=False),
+    typer.Option(
+        "--model",
+        help="Trained model file (model.npz) instead of the shipped one.",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 
 

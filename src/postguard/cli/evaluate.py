@@ -18,10 +18,13 @@ __all__ = ["eval_command"]
 
 
 def eval_command(
-    path: Annotated[Path, typer.Argument(help="Labelled JSON Lines: id, text, labels, optional context.",
-                                         dir_okay=False)],
+    path: Annotated[
+        Path, typer.Argument(help="Labelled JSON Lines: id, text, labels, optional context.", dir_okay=False)
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    show_errors: Annotated[int, typer.Option("--errors", help="How many wrongly checked posts to list.")] = 50,
+    show_errors: Annotated[
+        int, typer.Option("--errors", help="How many wrongly checked posts to list.")
+    ] = 50,
     policy: PolicyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -44,18 +47,28 @@ def eval_command(
     for column in ("clause", "support", "precision", "recall", "F1"):
         table.add_column(column, justify="right" if column != "clause" else "left")
     for score in result.scores.values():
-        table.add_row(score.clause, str(score.support), f"{score.precision:.3f}",
-                      f"{score.recall:.3f}", f"{score.f1:.3f}")
+        table.add_row(
+            score.clause,
+            str(score.support),
+            f"{score.precision:.3f}",
+            f"{score.recall:.3f}",
+            f"{score.f1:.3f}",
+        )
     out.print(table)
     out.print(f"macro-F1 (clauses present): [bold]{result.macro_f1:.3f}[/]")
-    out.print(f"clean-post false-positive rate: [bold]{result.clean_fp_rate:.1%}[/] "
-              f"({result.clean_flagged} of {result.clean_posts})")
+    out.print(
+        f"clean-post false-positive rate: [bold]{result.clean_fp_rate:.1%}[/] "
+        f"({result.clean_flagged} of {result.clean_posts})"
+    )
     if result.unreadable:
         out.print(f"[yellow]{result.unreadable} line(s) could not be read and were skipped.[/]")
     if result.misses and show_errors:
-        out.print(f"\nPosts checked wrongly ({len(result.misses)}; showing {min(show_errors, len(result.misses))}):")
+        out.print(
+            f"\nPosts checked wrongly ({len(result.misses)}; showing {min(show_errors, len(result.misses))}):"
+        )
         for miss in result.misses[:show_errors]:
             expected = ", ".join(sorted(miss.expected)) or "clean"
             got = ", ".join(sorted(miss.got)) or "clean"
-            out.print(f"  [bold]{escape(miss.id)}[/] expected {expected}; got {got}: "
-                      f"{escape(miss.text[:110])}")
+            out.print(
+                f"  [bold]{escape(miss.id)}[/] expected {expected}; got {got}: {escape(miss.text[:110])}"
+            )

@@ -32,7 +32,8 @@ def _corpus_files(folder: Path) -> list[Path]:
 def train_command(
     corpus: CorpusOption = Path("data/corpus"),
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write model.npz.")] = Path(
-        "src/postguard/checks/model/weights/model.npz"),
+        "src/postguard/checks/model/weights/model.npz"
+    ),
     policy: PolicyOption = None,
 ) -> None:
     """Train the sentence model from the corpus (deterministic; a few seconds on 2 cores).
@@ -48,13 +49,19 @@ def train_command(
 
     with translate_errors():
         pack = load_pack(policy) if policy else default_pack()
-        report = train(_corpus_files(corpus), output, pack, progress=lambda m: err.print(m))
+        report = train(_corpus_files(corpus), output, pack, progress=err.print)
     table = Table(title=f"out-of-fold, {report.posts} posts, {report.sentences} sentences")
     for column in ("clause", "threshold", "precision", "recall", "F1", "Brier"):
         table.add_column(column)
     for clause, m in report.per_clause.items():
-        table.add_row(clause, f"{m['threshold']:.2f}", f"{m['precision']:.3f}", f"{m['recall']:.3f}",
-                      f"{m['f1']:.3f}", f"{m['brier']:.4f}")
+        table.add_row(
+            clause,
+            f"{m['threshold']:.2f}",
+            f"{m['precision']:.3f}",
+            f"{m['recall']:.3f}",
+            f"{m['f1']:.3f}",
+            f"{m['brier']:.4f}",
+        )
     out.print(table)
 
 

@@ -34,8 +34,10 @@ def show(
     out.print(f"[bold]{escape(info.title)}[/] of {escape(info.department)}, dated {info.date:%d %B %Y}")
     out.print(f"Written permissions are granted by the {escape(info.authority)}.\n")
     table = Table(show_lines=True, expand=True)
-    for column in ("id", "clause", "violated by", "not violated by", "on"):
+    table.add_column("id", no_wrap=True)
+    for column in ("clause", "violated by", "not violated by"):
         table.add_column(column, overflow="fold")
+    table.add_column("on", no_wrap=True)
     for clause in pack.clauses:
         table.add_row(
             clause.id,
@@ -49,8 +51,10 @@ def show(
     for rule in pack.decision_rules:
         match = rule.match
         clauses = ", ".join(match.clauses) or "any clause"
-        out.print(f"  {rule.applies_to} on {clauses}, score {match.min_score:.2f}-{match.max_score:.2f}"
-                  f" -> [bold]{rule.decision}[/]  ({escape(rule.name)})")
+        out.print(
+            f"  {rule.applies_to} on {clauses}, score {match.min_score:.2f}-{match.max_score:.2f}"
+            f" -> [bold]{rule.decision}[/]  ({escape(rule.name)})"
+        )
     sites = sum(len(c.sites) for c in pack.categories)
     out.print(f"\n{len(pack.categories)} social media categories, {sites} sites in the catalogue.")
 
@@ -65,5 +69,7 @@ def validate(
     with translate_errors():
         pack = load_pack(path)
     enabled = sum(c.enabled for c in pack.clauses)
-    out.print(f"[green]'{path}' is a valid policy pack[/]: {len(pack.clauses)} clauses "
-              f"({enabled} enabled), authority: {escape(pack.policy.authority)}.")
+    out.print(
+        f"[green]'{path}' is a valid policy pack[/]: {len(pack.clauses)} clauses "
+        f"({enabled} enabled), authority: {escape(pack.policy.authority)}."
+    )

@@ -58,8 +58,10 @@ def _merge(base: Any, over: Any) -> Any:
         for key, value in over.items():
             merged[key] = _merge(base[key], value) if key in base else value
         return merged
-    if isinstance(base, list) and isinstance(over, list) and all(
-        isinstance(x, dict) and "id" in x for x in [*base, *over]
+    if (
+        isinstance(base, list)
+        and isinstance(over, list)
+        and all(isinstance(x, dict) and "id" in x for x in [*base, *over])
     ):
         by_id = {x["id"]: x for x in base}
         order = [x["id"] for x in base]
@@ -115,7 +117,8 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     for part in loc:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part) if isinstance(model, type) else None
+        fields = getattr(model, "model_fields", {}) if isinstance(model, type) else {}
+        field = fields.get(part)
         if field is None:
             return model if isinstance(model, type) and issubclass(model, BaseModel) else None
         ann = field.annotation
@@ -125,9 +128,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _format_errors(
-    source: str, data: dict[str, Any], node: yaml.Node | None, exc: ValidationError
-) -> str:
+def _format_errors(source: str, data: dict[str, Any], node: yaml.Node | None, exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -166,7 +167,7 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[dict[str, Any], yaml.N
 
 def load_pack(path: str | Path | None = None) -> PolicyPack:
     """Load a pack from ``path`` (``None`` or ``"default"`` for the shipped one)."""
-    target = _default_path() if path in (None, DEFAULT_PACK) else Path(path)  # type: ignore[arg-type]
+    target = _default_path() if path is None or path == DEFAULT_PACK else Path(path)
     data, node = _resolve(target, ())
     try:
         return PolicyPack.model_validate(data)

@@ -74,7 +74,9 @@ class Clause(_Strict):
     does_not_violate: tuple[str, ...] = ()
     enabled: bool = True
     threshold: float | None = Field(
-        None, ge=0.0, le=1.0,
+        None,
+        ge=0.0,
+        le=1.0,
         description="Model probability at which a finding is reported; null uses the "
         "threshold tuned when the model was trained.",
     )
@@ -149,9 +151,7 @@ class PolicyPack(_Strict):
         for rule in self.decision_rules:
             unknown = [c for c in rule.match.clauses if c not in known]
             if unknown:
-                raise ValueError(
-                    f"decision rule {rule.name!r} names unknown clause(s): {', '.join(unknown)}"
-                )
+                raise ValueError(f"decision rule {rule.name!r} names unknown clause(s): {', '.join(unknown)}")
         return self
 
     def clause(self, clause_id: str) -> Clause:

@@ -45,9 +45,7 @@ class Detector(ABC):
 
     clause: ClassVar[str]
 
-    def __init__(
-        self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None
-    ) -> None:
+    def __init__(self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None) -> None:
         self.pack = pack
         self.policy_clause = clause
         self.model = model
@@ -62,13 +60,9 @@ class PatternDetector(Detector):
 
     patterns: ClassVar[tuple[Pattern, ...]] = ()
 
-    def __init__(
-        self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None
-    ) -> None:
+    def __init__(self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None) -> None:
         super().__init__(pack, clause, model)
-        extra = tuple(
-            Pattern(p.regex, p.score, p.explanation, p.suggestion) for p in clause.patterns
-        )
+        extra = tuple(Pattern(p.regex, p.score, p.explanation, p.suggestion) for p in clause.patterns)
         self._compiled = [(p, *p.compiled()) for p in (*self.patterns, *extra)]
 
     def pattern_matches(self, post: AnalysedPost) -> list[tuple[int, int, Pattern]]:
@@ -78,9 +72,7 @@ class PatternDetector(Detector):
         for pattern, regex, context in self._compiled:
             if context is not None and context.search(text) is None:
                 continue
-            found.extend(
-                (m.start(), m.end(), pattern) for m in regex.finditer(text) if m.end() > m.start()
-            )
+            found.extend((m.start(), m.end(), pattern) for m in regex.finditer(text) if m.end() > m.start())
         return found
 
     def pattern_finding(
@@ -98,9 +90,7 @@ class PatternDetector(Detector):
         )
 
     def detect(self, post: AnalysedPost) -> list[Finding]:
-        return [
-            self.pattern_finding(post, s, e, p, p.score) for s, e, p in self.pattern_matches(post)
-        ]
+        return [self.pattern_finding(post, s, e, p, p.score) for s, e, p in self.pattern_matches(post)]
 
 
 REGISTRY: dict[str, type[Detector]] = {}

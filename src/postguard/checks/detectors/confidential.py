@@ -27,19 +27,31 @@ class ConfidentialDetector(LearnedDetector):
     model_explanation = "Discloses confidential information: a victim, juvenile or witness, internal material, an operation or unreleased evidence."
     patterns = (
         # A victim or witness named.
-        Pattern(r"\b(?:the\s+)?(?:victims?|deceased|witness(?:es)?|survivors?|complainants?)\b[^.!?\n]{0,30}?"
-                r"\b(?:named|identified)\s+as\s+(?-i:[A-Z][a-z]+)",
-                0.9, "Names a victim or witness.", _FIX),
+        Pattern(
+            r"\b(?:the\s+)?(?:victims?|deceased|witness(?:es)?|survivors?|complainants?)\b[^.!?\n]{0,30}?"
+            r"\b(?:named|identified)\s+as\s+(?-i:[A-Z][a-z]+)",
+            0.9,
+            "Names a victim or witness.",
+            _FIX,
+        ),
         # Internal material.
-        Pattern(r"\b(?:internal\s+(?:memo|email|document|report|briefing|circular)|leaked\s+\w+|"
-                r"(?:here'?s|here\s+is|listen\s+to|check\s+out)\s+(?:the\s+|some\s+|a\s+)?"
-                r"(?:radio\s+(?:traffic|chatter|calls?)|dispatch\s+audio|(?:999|911|000|112)\s+call|"
-                r"memo|screenshot|bodycam|body-?cam|body-worn|interview))",
-                0.88, "Discloses internal material (documents, radio traffic, recordings).", _FIX),
+        Pattern(
+            r"\b(?:internal\s+(?:memo|email|document|report|briefing|circular)|leaked\s+\w+|"
+            r"(?:here'?s|here\s+is|listen\s+to|check\s+out)\s+(?:the\s+|some\s+|a\s+)?"
+            r"(?:radio\s+(?:traffic|chatter|calls?)|dispatch\s+audio|(?:999|911|000|112)\s+call|"
+            r"memo|screenshot|bodycam|body-?cam|body-worn|interview))",
+            0.88,
+            "Discloses internal material (documents, radio traffic, recordings).",
+            _FIX,
+        ),
         # Informants and undercover officers.
-        Pattern(r"\b(?:our|an?|the)\s+(?:informants?|informers?|confidential\s+informants?|"
-                r"source\s+inside|undercover\s+(?:officers?|cops?|operatives?|agents?)\s+(?:inside|in|who))\b",
-                0.85, "Reveals an informant or undercover officer.", _FIX),
+        Pattern(
+            r"\b(?:our|an?|the)\s+(?:informants?|informers?|confidential\s+informants?|"
+            r"source\s+inside|undercover\s+(?:officers?|cops?|operatives?|agents?)\s+(?:inside|in|who))\b",
+            0.85,
+            "Reveals an informant or undercover officer.",
+            _FIX,
+        ),
     )
 
     def _attachment_findings(self, post: AnalysedPost) -> list[Finding]:

@@ -38,9 +38,7 @@ class IdentificationDetector(Detector):
 
     def identifies_writer(self, text: str) -> bool:
         """True when ``text`` gives the writer's rank or role and the department's name."""
-        return self._signature.search(text) is not None and any(
-            p.search(text) for p in self._department
-        )
+        return self._signature.search(text) is not None and any(p.search(text) for p in self._department)
 
     def detect(self, post: AnalysedPost) -> list[Finding]:
         ctx = post.context
@@ -49,18 +47,16 @@ class IdentificationDetector(Detector):
         if self.identifies_writer(post.text):
             return []
         has_rank = self._signature.search(post.text) is not None
-        missing = "the department's name" if has_rank else "the writer's rank or role and the department's name"
+        missing = (
+            "the department's name" if has_rank else "the writer's rank or role and the department's name"
+        )
         return [
             post.finding(
                 self.clause,
                 *post.sentences[0] if post.sentences else (0, len(post.text)),
                 score=0.9 if not has_rank else 0.75,
-                explanation=(
-                    f"Posted in an official capacity from a personal account without {missing}."
-                ),
-                suggestion=self.policy_clause.suggestion.replace(
-                    "{department}", self.pack.policy.department
-                ),
+                explanation=(f"Posted in an official capacity from a personal account without {missing}."),
+                suggestion=self.policy_clause.suggestion.replace("{department}", self.pack.policy.department),
                 source="rule",
             )
         ]

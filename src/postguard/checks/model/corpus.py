@@ -18,8 +18,15 @@ from postguard.errors import CorpusError
 
 __all__ = ["CONTENT_CLAUSES", "CorpusPost", "read_corpus"]
 
-CONTENT_CLAUSES = ("A.i", "A.ii", "A.iii.guilt", "A.iii.prosecution", "A.iii.confidential",
-                   "A.iv.political", "A.iv.private")
+CONTENT_CLAUSES = (
+    "A.i",
+    "A.ii",
+    "A.iii.guilt",
+    "A.iii.prosecution",
+    "A.iii.confidential",
+    "A.iv.political",
+    "A.iv.private",
+)
 _EVIDENCE_OPTIONAL = {"A.ii", "A.iii.confidential"}
 
 
@@ -61,7 +68,9 @@ def _parse(line: str, where: str, known: frozenset[str]) -> CorpusPost:
     evidence: dict[str, tuple[str, ...]] = {}
     for clause, phrases in evidence_raw.items():
         if clause not in labels or not isinstance(phrases, list):
-            raise CorpusError(f"{where} ({post_id}): evidence for {clause!r} must be a list, and only for a label.")
+            raise CorpusError(
+                f"{where} ({post_id}): evidence for {clause!r} must be a list, and only for a label."
+            )
         for phrase in phrases:
             if not isinstance(phrase, str) or not phrase or phrase not in text:
                 raise CorpusError(f"{where} ({post_id}): evidence {phrase!r} is not a substring of the text.")
@@ -73,7 +82,7 @@ def _parse(line: str, where: str, known: frozenset[str]) -> CorpusPost:
         context = Context.from_dict(data.get("context"))
     except ValueError as exc:
         raise CorpusError(f"{where} ({post_id}): {exc}.") from None
-    return CorpusPost(post_id, text, frozenset(labels), evidence, context, where.split(":")[0])
+    return CorpusPost(post_id, text, frozenset(labels), evidence, context, where.split(":", maxsplit=1)[0])
 
 
 def read_corpus(paths: Iterable[Path], known: Iterable[str] = CONTENT_CLAUSES) -> Iterator[CorpusPost]:

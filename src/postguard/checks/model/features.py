@@ -23,8 +23,7 @@ class FeatureConfig:
     char_max: int = 5
 
     def to_dict(self) -> dict[str, int]:
-        return {"word_ngrams": self.word_ngrams, "char_min": self.char_min,
-                "char_max": self.char_max}
+        return {"word_ngrams": self.word_ngrams, "char_min": self.char_min, "char_max": self.char_max}
 
 
 def analyse(text: str, config: FeatureConfig = FeatureConfig()) -> list[str]:

@@ -74,9 +74,7 @@ class SentenceModel:
         out = np.tile(self.intercept, (len(sentences), 1))
         vocab = self.vocabulary
         for row, sentence in enumerate(sentences):
-            counts = Counter(
-                idx for idx in map(vocab.get, analyse(sentence, self.config)) if idx is not None
-            )
+            counts = Counter(idx for idx in map(vocab.get, analyse(sentence, self.config)) if idx is not None)
             if not counts:
                 continue
             idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))

@@ -36,9 +36,16 @@ from postguard.policy.schema import PolicyPack
 
 __all__ = ["MODEL_CLAUSES", "TrainingReport", "train"]
 
-MODEL_CLAUSES = ("A.i", "A.iii.guilt", "A.iii.prosecution", "A.iii.confidential",
-                 "A.iv.political", "A.iv.private")
+MODEL_CLAUSES = (
+    "A.i",
+    "A.iii.guilt",
+    "A.iii.prosecution",
+    "A.iii.confidential",
+    "A.iv.political",
+    "A.iv.private",
+)
 FOLDS = 5
+DEFAULT_FEATURES = FeatureConfig()
 
 
 @dataclass
@@ -132,7 +139,7 @@ def train(
     output: Path,
     pack: PolicyPack,
     *,
-    config: FeatureConfig = FeatureConfig(),
+    config: FeatureConfig = DEFAULT_FEATURES,
     c_value: float = 8.0,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> TrainingReport:
@@ -169,8 +176,9 @@ def train(
         probs = 1.0 / (1.0 + np.exp(-(a * oof[:, c_index] + b)))
         post_scores = np.zeros(len(posts))
         np.maximum.at(post_scores, ex.post_index, probs)
-        threshold, metrics = _best_threshold(post_scores, ex.pattern_hits[:, c_index],
-                                             ex.post_labels[:, c_index])
+        threshold, metrics = _best_threshold(
+            post_scores, ex.pattern_hits[:, c_index], ex.post_labels[:, c_index]
+        )
         brier = float(np.mean((probs - ex.labels[:, c_index]) ** 2))
         thresholds.append(threshold)
         report.per_clause[clause] = {"threshold": threshold, "brier": brier, **metrics}

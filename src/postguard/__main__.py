@@ -1,0 +1,5 @@
+"""``python -m postguard`` runs the command-line interface."""
+
+from postguard.cli.app import main
+
+main()

@@ -1,0 +1,148 @@
+"""The batch contract (contract.md) and the CLI's behaviour on good and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from postguard.cli.app import app
+
+runner = CliRunner()
+
+
+def _run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "postguard", *args], input=stdin, capture_output=True, check=False, timeout=120
+    )
+
+
+def test_batch_contract_with_good_and_bad_lines(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "ok-1", "text": "We got our man! He was arrested last night."}).encode(),
+        json.dumps(
+            {
+                "id": "ok-2",
+                "text": "Road closed on Main Street.",
+                "context": {
+                    "account": "official",
+                    "capacity": "official",
+                    "attachments": [],
+                    "permissions": [],
+                },
+            }
+        ).encode(),
+        b'{"id": "bad-json", "text": ',
+        json.dumps({"id": "no-text"}).encode(),
+        json.dumps({"id": "empty", "text": "   "}).encode(),
+        json.dumps({"id": "huge", "text": "x" * 70000}).encode(),
+        b'{"id": "latin1", "text": "caf\xe9"}',
+        json.dumps({"id": "bad-ctx", "text": "hi", "context": {"account": 3}}).encode(),
+        b"[1, 2, 3]",
+        json.dumps({"id": "ok-3", "text": "Vote for Hendricks on Tuesday!"}).encode(),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n\n")
+    result = _run("check", "--jsonl", str(path))
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [o.get("id") for o in out] == [
+        "ok-1",
+        "ok-2",
+        "bad-json",
+        "no-text",
+        "empty",
+        "huge",
+        "latin1",
+        "bad-ctx",
+        None,
+        "ok-3",
+    ]
+    assert out[0]["decision"] == "block"
+    finding = out[0]["findings"][0]
+    assert set(finding) >= {"clause", "span", "evidence", "score", "explanation"}
+    assert out[1] == {"id": "ok-2", "decision": "allow", "findings": []}
+    assert "not valid JSON" in out[2]["error"]
+    assert "no 'text'" in out[3]["error"]
+    assert "empty" in out[4]["error"]
+    assert "64 KiB" in out[5]["error"]
+    assert "UTF-8" in out[6]["error"]
+    assert "account" in out[7]["error"]
+    assert "object" in out[8]["error"]
+    assert out[9]["findings"][0]["clause"] == "A.iv.political"
+    assert b"7 line(s) could not be read" in result.stderr
+
+
+def test_batch_reads_stdin() -> None:
+    result = _run("check", "--jsonl", "-", stdin=b'{"id": "s", "text": "Speeding kills. Slow down."}\n')
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {"id": "s", "decision": "allow", "findings": []}
+
+
+def test_batch_on_missing_file_is_a_clear_error() -> None:
+    result = _run("check", "--jsonl", "/nonexistent/posts.jsonl")
+    assert result.returncode == 2 and b"no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["check", "Road closed on Main Street."], 0, "ALLOW"),
+        (["check", "We got our man!"], 1, "A.iii.guilt"),
+        (["check", "   "], 2, "no text"),
+        (["check"], 2, "nothing to check"),
+        (["check", "hi", "--account", "secret"], 2, "account"),
+        (["check", "--json", "We got our man!"], 1, '"decision": "block"'),
+        (["check", "hi", "--policy", "/nonexistent.yaml"], 3, "file not found"),
+    ],
+)
+def test_check_exit_codes(args: list[str], code: int, needle: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == code, result.output
+    assert needle in result.output
+
+
+def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    import typer.main
+
+    click_group = typer.main.get_command(app) if group is None else group
+    found = [prefix]
+    for name, command in getattr(click_group, "commands", {}).items():
+        found.extend(_commands(command, (*prefix, name)))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(None))
+def test_every_command_has_help(command: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    import typer.main
+
+    cmd = typer.main.get_command(app)
+    for name in command:
+        cmd = cmd.commands[name]  # type: ignore[attr-defined]
+    assert (cmd.help or "").strip(), f"'postguard {' '.join(command)}' has no help text"
+
+
+def test_policy_show_and_eval(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["policy", "show"])
+    assert result.exit_code == 0 and "Commissioner of Police" in result.output
+    assert "A.iii.prosecution" in result.output
+    labelled = tmp_path / "l.jsonl"
+    labelled.write_text(
+        json.dumps({"id": "a", "text": "We got our man!", "labels": ["A.iii.guilt"]})
+        + "\n"
+        + json.dumps({"id": "b", "text": "Road closed.", "labels": []})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["eval", str(labelled), "--json"])
+    assert result.exit_code == 0
+    figures = json.loads(result.output)
+    assert figures["clauses"]["A.iii.guilt"]["recall"] == 1.0
+    assert figures["clean_false_positive_rate"] == 0.0

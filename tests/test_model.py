@@ -1,0 +1,118 @@
+"""The learned model: the NumPy run time equals scikit-learn's computation,
+training is deterministic, and the shipped model is small and loads offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from postguard.checks.model.features import analyse
+from postguard.checks.model.inference import SentenceModel, default_model_path
+from postguard.checks.model.train import MODEL_CLAUSES, train
+from postguard.errors import CorpusError, ModelError
+from postguard.policy import default_pack
+
+_POSTS = [
+    ("We got our man, the thief is behind bars.", ["A.iii.guilt"], {"A.iii.guilt": ["We got our man"]}),
+    ("The killer was arrested tonight.", ["A.iii.guilt"], {"A.iii.guilt": ["The killer"]}),
+    ("A man was arrested and charged with theft.", [], {}),
+    ("He is due in court on Monday.", [], {}),
+    ("What a bunch of idiots on the motorway.", ["A.i"], {"A.i": ["bunch of idiots"]}),
+    ("Speeding kills. Slow down.", [], {}),
+    ("Vote for Smith on Tuesday!", ["A.iv.political"], {"A.iv.political": ["Vote for Smith"]}),
+    ("Police will be at polling stations.", [], {}),
+    (
+        "The evidence is overwhelming, expect a conviction.",
+        ["A.iii.prosecution"],
+        {"A.iii.prosecution": ["The evidence is overwhelming"]},
+    ),
+    ("He was remanded in custody.", [], {}),
+    (
+        "The victim, named as Ann Lee, is in hospital.",
+        ["A.iii.confidential"],
+        {"A.iii.confidential": ["named as Ann Lee"]},
+    ),
+    ("A woman in her 40s is in hospital.", [], {}),
+    ("Use my code COP10 at my cousin's shop.", ["A.iv.private"], {"A.iv.private": ["Use my code COP10"]}),
+    ("Join our charity run for the hospice.", [], {}),
+]
+
+
+def _corpus(folder: Path, copies: int = 3) -> Path:
+    folder.mkdir()
+    with (folder / "tiny.jsonl").open("w", encoding="utf-8") as fh:
+        for n in range(copies):
+            for i, (text, labels, evidence) in enumerate(_POSTS):
+                fh.write(
+                    json.dumps(
+                        {"id": f"t-{n}-{i}", "text": f"{text} ({n})", "labels": labels, "evidence": evidence}
+                    )
+                    + "\n"
+                )
+    return folder
+
+
+def test_training_is_deterministic_and_inference_matches_sklearn(tmp_path: Path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    corpus = _corpus(tmp_path / "corpus")
+    first, second = tmp_path / "a.npz", tmp_path / "b.npz"
+    train(sorted(corpus.glob("*.jsonl")), first, default_pack())
+    train(sorted(corpus.glob("*.jsonl")), second, default_pack())
+    a, b = np.load(first), np.load(second)
+    for key in a.files:
+        assert np.array_equal(a[key], b[key]), key
+
+    model = SentenceModel.load(first)
+    assert model.clauses == MODEL_CLAUSES
+    texts = [t for t, _, _ in _POSTS]
+    vocabulary = sorted(model.vocabulary, key=model.vocabulary.__getitem__)
+    vec = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, vocabulary=vocabulary, dtype=np.float32)
+    vec.fit(texts)
+    vec.idf_ = model.idf
+    x = vec.transform(texts)
+    ours = model.logits(texts)
+    for column, clause in enumerate(model.clauses):
+        lr = LogisticRegression()
+        lr.classes_ = np.array([0, 1])
+        lr.coef_ = model.coef[:, column][None, :].astype(np.float64)
+        lr.intercept_ = np.array([model.intercept[column]], dtype=np.float64)
+        np.testing.assert_allclose(
+            ours[:, column], lr.decision_function(x), rtol=1e-4, atol=1e-4, err_msg=clause
+        )
+    probs = model.probabilities(texts)
+    assert probs.shape == (len(texts), len(MODEL_CLAUSES))
+    assert ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_shipped_model_is_small_and_complete() -> None:
+    path = default_model_path()
+    assert path.stat().st_size < 5_000_000
+    model = SentenceModel.load(path)
+    assert model.clauses == MODEL_CLAUSES
+    assert model.meta["posts"] >= 4000
+    assert all(0.0 < t < 1.0 for t in model.thresholds.values())
+
+
+def test_missing_or_broken_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="postguard model train"):
+        SentenceModel.load(tmp_path / "none.npz")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match="cannot be read"):
+        SentenceModel.load(broken)
+
+
+def test_malformed_corpus_line_names_file_and_line(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "x.jsonl").write_text(
+        json.dumps({"id": "a", "text": "hello", "labels": ["A.i"], "evidence": {"A.i": ["bye"]}}) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusError, match=r"x.jsonl:1 \(a\): evidence 'bye' is not a substring"):
+        train([folder / "x.jsonl"], tmp_path / "m.npz", default_pack())
