@@ -1,0 +1,94 @@
+"""Benchmark the post checker; prints its figures.
+
+1. Batch: ``postguard check --jsonl`` over 10,000 posts (the corpus's own
+   texts, cycled), as a fresh process each run, so model loading is included.
+   Reports posts/s and the process's peak memory (max RSS), median of runs.
+2. In process: one ``check()`` call at a time over 3,000 posts; reports p50,
+   p90 and p99 latency (the model is loaded before timing starts).
+
+Usage: python bench/bench_check.py [--posts 10000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus_texts() -> list[str]:
+    texts = []
+    for path in sorted((ROOT / "data" / "corpus").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    return texts
+
+
+def batch(texts: list[str], posts: int, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "posts.jsonl"
+        with src.open("w", encoding="utf-8") as fh:
+            for i in range(posts):
+                fh.write(json.dumps({"id": f"b-{i}", "text": texts[i % len(texts)]}) + "\n")
+        rates, rss = [], []
+        for _ in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            start = time.perf_counter()
+            with (Path(tmp) / "out.jsonl").open("wb") as out:
+                subprocess.run([sys.executable, "-m", "postguard", "check", "--jsonl", str(src)],
+                               stdout=out, stderr=subprocess.DEVNULL, check=True)
+            elapsed = time.perf_counter() - start
+            rates.append(posts / elapsed)
+            rss.append(max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)
+        lines = sum(1 for _ in (Path(tmp) / "out.jsonl").open(encoding="utf-8"))
+    assert lines == posts, f"expected {posts} output lines, got {lines}"
+    print(f"batch: {posts} posts, {runs} runs (fresh process each, model load included)")
+    print(f"  throughput median {statistics.median(rates):,.0f} posts/s "
+          f"(min {min(rates):,.0f}, max {max(rates):,.0f})")
+    print(f"  peak memory (max RSS) {max(rss):,.0f} MB")
+
+
+def in_process(texts: list[str], count: int) -> None:
+    from postguard import check, default_checker
+
+    start = time.perf_counter()
+    default_checker()
+    load = time.perf_counter() - start
+    check("warm up")
+    times = []
+    for i in range(count):
+        text = texts[i % len(texts)]
+        t0 = time.perf_counter()
+        check(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    pct = statistics.quantiles(times, n=100)
+    print(f"in process: {count} single checks (policy and model loaded in {load * 1000:.0f} ms)")
+    print(f"  p50 {statistics.median(times):.2f} ms, p90 {pct[89]:.2f} ms, p99 {pct[98]:.2f} ms, "
+          f"max {times[-1]:.2f} ms; mean text {statistics.mean(len(t) for t in texts):.0f} chars")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--single", type=int, default=3_000)
+    args = parser.parse_args()
+    texts = corpus_texts()
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    batch(texts, args.posts, args.runs)
+    in_process(texts, args.single)
+
+
+if __name__ == "__main__":
+    main()
