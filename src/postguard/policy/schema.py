@@ -54,10 +54,14 @@ class ClausePattern(_Strict):
     score: float = Field(0.9, ge=0.0, le=1.0)
     explanation: str = ""
     suggestion: str = ""
+    context: str | None = Field(None, description="Regex that must also match somewhere in the post.")
+    unless: str | None = Field(None, description="Regex that, matching anywhere in the post, turns it off.")
 
-    @field_validator("regex")
+    @field_validator("regex", "context", "unless")
     @classmethod
-    def _compiles(cls, value: str) -> str:
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             re.compile(value)
         except re.error as exc:

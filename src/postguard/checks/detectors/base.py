@@ -25,7 +25,9 @@ class Pattern:
     """A regular expression that shows a violation wherever it matches.
 
     ``context``, when given, must also match somewhere in the post (for
-    example: "the killer" counts only in a post about an arrest).
+    example: "the killer" counts only in a post about an arrest); ``unless``,
+    when given, must match nowhere in it (a child named in a missing-person
+    appeal is not confidential).
     """
 
     regex: str
@@ -33,11 +35,13 @@ class Pattern:
     explanation: str
     suggestion: str = ""
     context: str | None = None
+    unless: str | None = None
     flags: int = re.IGNORECASE
 
-    def compiled(self) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    def compiled(self) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None]:
         ctx = re.compile(self.context, self.flags) if self.context else None
-        return re.compile(self.regex, self.flags), ctx
+        unless = re.compile(self.unless, self.flags) if self.unless else None
+        return re.compile(self.regex, self.flags), ctx, unless
 
 
 class Detector(ABC):
@@ -62,15 +66,20 @@ class PatternDetector(Detector):
 
     def __init__(self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None) -> None:
         super().__init__(pack, clause, model)
-        extra = tuple(Pattern(p.regex, p.score, p.explanation, p.suggestion) for p in clause.patterns)
+        extra = tuple(
+            Pattern(p.regex, p.score, p.explanation, p.suggestion, p.context, p.unless)
+            for p in clause.patterns
+        )
         self._compiled = [(p, *p.compiled()) for p in (*self.patterns, *extra)]
 
     def pattern_matches(self, post: AnalysedPost) -> list[tuple[int, int, Pattern]]:
         """Spans (in the normalised text) where a pattern matched, and which."""
         text = post.text
         found: list[tuple[int, int, Pattern]] = []
-        for pattern, regex, context in self._compiled:
+        for pattern, regex, context, unless in self._compiled:
             if context is not None and context.search(text) is None:
+                continue
+            if unless is not None and unless.search(text) is not None:
                 continue
             found.extend((m.start(), m.end(), pattern) for m in regex.finditer(text) if m.end() > m.start())
         return found

@@ -19,6 +19,24 @@ from postguard.checks.types import Finding
 __all__ = ["ConfidentialDetector"]
 
 _FIX = "Remove the confidential detail, or obtain the written permission before release."
+_JUVENILE_FIX = "Give the age and town only ('a 15-year-old boy from the area'), not the name."
+_VICTIM_FIX = "Describe the victim without naming them ('a woman in her 20s')."
+
+# A personal name: two or three capitalised words (case-sensitive inside
+# case-insensitive patterns). Common capitalised non-names are ruled out.
+_NAME = (
+    r"(?-i:(?!(?:The|This|That|Police|Officers?|Detectives?|Court|County|Street|Road|Station|"
+    r"Anyone|He|She|They|His|Her|On|In|At|A|An|Victims?|Support|Services?|Unit|Care|Liaison|"
+    r"Advocates?|Family|Families)\b)[A-Z][a-z'’]+"
+    r"(?:[-\s](?!(?:Support|Services?|Unit|Team|Centre|Center|Office|Line|Helpline)\b)[A-Z][a-z'’]+){1,2})"
+)
+# Ages of juveniles: 10 to 17.
+_MINOR_AGE = r"(?:1[0-7])"
+# A missing-person appeal or its update may name a child (clauses.md).
+_MISSING = (
+    r"\b(?:missing|have\s+you\s+seen|whereabouts|concern\s+for|found\s+safe|been\s+located|"
+    r"been\s+found|help\s+us\s+(?:find|locate)|runaway|amber\s+alert|last\s+seen)\b"
+)
 
 
 @register
@@ -33,6 +51,39 @@ class ConfidentialDetector(LearnedDetector):
             0.9,
             "Names a victim or witness.",
             _FIX,
+        ),
+        # A juvenile named: "15-year-old Name Surname", "a 16-year-old boy, Name Surname".
+        Pattern(
+            rf"\b{_MINOR_AGE}[-\s]?(?:year|yr)s?[-\s]?old(?:\s+(?:boy|girl|youth|teen(?:ager)?|"
+            rf"juvenile|male|female|student|pupil|schoolboy|schoolgirl))?,?\s+{_NAME}",
+            0.85,
+            "Names a juvenile, which needs the written permission of the authority.",
+            _JUVENILE_FIX,
+            unless=_MISSING,
+        ),
+        # A juvenile named with the age after the name: "Name Surname, 16," or "Name Surname (15)".
+        Pattern(
+            rf"{_NAME},?\s+(?:\(\s*{_MINOR_AGE}\s*\)|(?:aged\s+)?{_MINOR_AGE},)",
+            0.85,
+            "Names a juvenile, which needs the written permission of the authority.",
+            _JUVENILE_FIX,
+            unless=_MISSING,
+        ),
+        # A victim named as such: "the victim, Name Surname", "victim Name Surname".
+        Pattern(
+            rf"\b(?:the\s+)?(?:victims?|deceased|complainants?|survivors?)\s*,\s+{_NAME}",
+            0.85,
+            "Names a victim.",
+            _VICTIM_FIX,
+        ),
+        # A victim named as the object of a crime: "attacked Name Surname".
+        Pattern(
+            rf"\b(?:attack(?:ed|ing)|assault(?:ed|ing)|stabb(?:ed|ing)|shot|shooting\s+of|rob(?:bed|bing)|"
+            rf"murder(?:ed|ing)?\s+of|murdered|raped?|rap(?:ed|ing)|abduct(?:ed|ing|ion\s+of)|"
+            rf"kidnapp(?:ed|ing)|killed|killing\s+of|strangled|sexually\s+assaulted)\s+{_NAME}",
+            0.8,
+            "Names the victim of a crime.",
+            _VICTIM_FIX,
         ),
         # Internal material.
         Pattern(

@@ -21,7 +21,7 @@ from postguard.checks.types import Finding
 __all__ = ["LearnedDetector"]
 
 _PIECE = re.compile(r"[^,;:()\u2013\u2014-]+(?:[,;:()\u2013\u2014-]|$)")
-_MODEL_CACHE = "model.sentence_probabilities"
+_MODEL_CACHE = "model.sentence_scores"
 
 
 class LearnedDetector(PatternDetector):
@@ -35,7 +35,7 @@ class LearnedDetector(PatternDetector):
             return None
         probs = post.cache.get(_MODEL_CACHE)
         if probs is None:
-            probs = self.model.probabilities([post.text[s:e] for s, e in post.sentences])
+            probs = self.model.scores(post.text, [post.text[s:e] for s, e in post.sentences])
             post.cache[_MODEL_CACHE] = probs
         column = self.model.clauses.index(self.clause)
         result: npt.NDArray[np.float32] = probs[:, column]
@@ -58,7 +58,7 @@ class LearnedDetector(PatternDetector):
         if len(pieces) < 2:
             return start, end
         column = self.model.clauses.index(self.clause)
-        probs = self.model.probabilities([post.text[s:e] for s, e in pieces])[:, column]
+        probs = self.model.scores(post.text, [post.text[s:e] for s, e in pieces])[:, column]
         best = int(np.argmax(probs))
         if probs[best] < 0.5 * self.threshold():
             return start, end

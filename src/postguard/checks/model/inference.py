@@ -1,9 +1,16 @@
 """The trained sentence model at run time: NumPy only, no pickles.
 
-The model is a one-vs-rest logistic regression over TF-IDF features of a
-sentence (see :mod:`postguard.checks.model.features`), with Platt scaling
-fitted on out-of-fold predictions so that its scores are calibrated
-probabilities. It ships as ``weights/model.npz`` inside the package.
+The model has two heads over the same TF-IDF features (see
+:mod:`postguard.checks.model.features`): a one-vs-rest logistic regression
+that judges each *sentence*, and one that judges the *whole post*, so a
+sentence is read in the light of the post around it ("lock your sheds, folks"
+after "the usual light-fingered visitors"). A sentence's score for a clause
+is the geometric mean of the two heads' Platt-scaled probabilities (both
+heads must agree, so a benign sentence in a suspicious post stays benign),
+scaled once more
+(Platt, at post level) so that the post's score, its best sentence's, is a
+calibrated probability. Every scaling is fitted on out-of-fold predictions.
+It ships as ``weights/model.npz`` inside the package.
 """
 
 from __future__ import annotations
@@ -38,6 +45,10 @@ class SentenceModel:
     coef: npt.NDArray[np.float32]  # (features, clauses)
     intercept: npt.NDArray[np.float32]
     platt: npt.NDArray[np.float32]  # (clauses, 2): a, b of sigmoid(a * logit + b)
+    post_coef: npt.NDArray[np.float32]  # (features, clauses): the whole-post head
+    post_intercept: npt.NDArray[np.float32]
+    post_platt: npt.NDArray[np.float32]
+    final_platt: npt.NDArray[np.float32]  # (clauses, 2): calibrates the joined score
     thresholds: dict[str, float]
     config: FeatureConfig
     meta: dict[str, Any]
@@ -49,7 +60,19 @@ class SentenceModel:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode("utf-8"))
                 vocab_list = json.loads(bytes(data["vocabulary"]).decode("utf-8"))
-                arrays = {k: data[k] for k in ("idf", "coef", "intercept", "platt")}
+                arrays = {
+                    k: data[k]
+                    for k in (
+                        "idf",
+                        "coef",
+                        "intercept",
+                        "platt",
+                        "post_coef",
+                        "post_intercept",
+                        "post_platt",
+                        "final_platt",
+                    )
+                }
         except FileNotFoundError:
             raise ModelError(
                 f"No trained model at '{path}'. Train one with 'postguard model train'."
@@ -64,33 +87,66 @@ class SentenceModel:
             coef=arrays["coef"].astype(np.float32),
             intercept=arrays["intercept"].astype(np.float32),
             platt=arrays["platt"].astype(np.float32),
+            post_coef=arrays["post_coef"].astype(np.float32),
+            post_intercept=arrays["post_intercept"].astype(np.float32),
+            post_platt=arrays["post_platt"].astype(np.float32),
+            final_platt=arrays["final_platt"].astype(np.float32),
             thresholds={c: float(t) for c, t in zip(clauses, meta["thresholds"], strict=True)},
             config=FeatureConfig(**meta["features"]),
             meta=meta,
         )
 
-    def logits(self, sentences: list[str]) -> npt.NDArray[np.float32]:
-        """Raw decision values, one row per sentence and one column per clause."""
-        out = np.tile(self.intercept, (len(sentences), 1))
+    def _logits(
+        self, texts: list[str], coef: npt.NDArray[np.float32], intercept: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        out = np.tile(intercept, (len(texts), 1))
         vocab = self.vocabulary
-        for row, sentence in enumerate(sentences):
-            counts = Counter(idx for idx in map(vocab.get, analyse(sentence, self.config)) if idx is not None)
+        for row, text in enumerate(texts):
+            counts = Counter(idx for idx in map(vocab.get, analyse(text, self.config)) if idx is not None)
             if not counts:
                 continue
             idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
             weights = tf * self.idf[idx]
             weights /= np.float32(np.sqrt(np.dot(weights, weights)))
-            out[row] += weights @ self.coef[idx]
+            out[row] += weights @ coef[idx]
         return out
 
+    def logits(self, sentences: list[str]) -> npt.NDArray[np.float32]:
+        """Raw decision values of the sentence head: a row per sentence, a column per clause."""
+        return self._logits(sentences, self.coef, self.intercept)
+
     def probabilities(self, sentences: list[str]) -> npt.NDArray[np.float32]:
-        """Calibrated probability that each sentence violates each clause."""
+        """The sentence head's probability that each sentence, alone, violates each clause."""
         if not sentences:
             return np.zeros((0, len(self.clauses)), dtype=np.float32)
-        z = self.logits(sentences) * self.platt[:, 0] + self.platt[:, 1]
-        result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
-        return result
+        return _sigmoid(self.logits(sentences), self.platt)
+
+    def post_probabilities(self, text: str) -> npt.NDArray[np.float32]:
+        """The post head's probability that the whole post violates each clause."""
+        probs = _sigmoid(self._logits([text], self.post_coef, self.post_intercept), self.post_platt)
+        row: npt.NDArray[np.float32] = probs[0]
+        return row
+
+    def scores(self, text: str, sentences: list[str]) -> npt.NDArray[np.float32]:
+        """Calibrated score of each sentence for each clause, read within its post ``text``."""
+        if not sentences:
+            return np.zeros((0, len(self.clauses)), dtype=np.float32)
+        joined = np.sqrt(self.probabilities(sentences) * self.post_probabilities(text))
+        return join_scores(joined, self.final_platt)
+
+
+def _sigmoid(z: npt.NDArray[np.float32], platt: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-(z * platt[:, 0] + platt[:, 1])))).astype(
+        np.float32
+    )
+    return result
+
+
+def join_scores(joined: npt.NDArray[Any], final_platt: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    """Calibrate the geometric mean of the two heads' probabilities (training uses the same)."""
+    clipped = np.clip(joined, 1e-6, 1 - 1e-6)
+    return _sigmoid(np.log(clipped / (1 - clipped)).astype(np.float32), final_platt.astype(np.float32))
 
 
 @cache

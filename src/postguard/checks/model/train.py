@@ -6,11 +6,14 @@ One deterministic command (``postguard model train``) does it all:
 2. split every post into sentences (normalised, as at run time); a sentence
    that overlaps the evidence for a clause is a positive example of that
    clause, every other sentence a negative one;
-3. fit TF-IDF features and one logistic regression per clause, in five
-   folds grouped by post, to get out-of-fold scores;
-4. fit Platt scaling on those scores (calibration) and pick each clause's
-   threshold where the post-level F1 of patterns-or-model is best on them;
-5. fit the final model on everything and write ``model.npz`` (NumPy arrays
+3. fit TF-IDF features and, per clause, one logistic regression on the
+   sentences and one on whole posts, in five folds grouped by post, to get
+   out-of-fold scores;
+4. fit Platt scaling on those scores (calibration), join the two heads (the
+   geometric mean of their probabilities, scaled once more at post level) and pick
+   each clause's threshold where the post-level F1 of patterns-or-model is
+   best on them;
+5. fit the final heads on everything and write ``model.npz`` (NumPy arrays
    and JSON; no pickles).
 
 Needs the ``train`` extra (scikit-learn); the run time needs only NumPy.
@@ -59,6 +62,7 @@ class TrainingReport:
 
 @dataclass
 class _Examples:
+    post_texts: list[str]  # normalised, as the post head reads them at run time
     texts: list[str]
     labels: npt.NDArray[np.int8]  # (sentences, clauses)
     post_index: npt.NDArray[np.int64]
@@ -74,6 +78,7 @@ def _examples(posts: list[CorpusPost], pack: PolicyPack) -> _Examples:
     from postguard.checks.engine import Checker
 
     pattern_checker = Checker(pack, model=None)
+    post_texts: list[str] = []
     texts: list[str] = []
     rows: list[list[int]] = []
     owner: list[int] = []
@@ -82,6 +87,7 @@ def _examples(posts: list[CorpusPost], pack: PolicyPack) -> _Examples:
     for p_index, item in enumerate(posts):
         post = Post(item.text, item.context)
         analysed = AnalysedPost(post)
+        post_texts.append(analysed.text)
         evidence = {c: item.evidence_spans(c) for c in MODEL_CLAUSES}
         for c_index, clause in enumerate(MODEL_CLAUSES):
             post_labels[p_index, c_index] = clause in item.labels
@@ -93,7 +99,7 @@ def _examples(posts: list[CorpusPost], pack: PolicyPack) -> _Examples:
             texts.append(analysed.text[start:end])
             rows.append([int(_overlaps(span, evidence[c])) for c in MODEL_CLAUSES])
             owner.append(p_index)
-    return _Examples(texts, np.array(rows, dtype=np.int8), np.array(owner), post_labels, hits)
+    return _Examples(post_texts, texts, np.array(rows, dtype=np.int8), np.array(owner), post_labels, hits)
 
 
 def _fold_of(post_ids: list[str]) -> npt.NDArray[np.int64]:
@@ -115,6 +121,17 @@ def _platt(logits: npt.NDArray[np.float64], y: npt.NDArray[np.int8]) -> tuple[fl
     lr = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
     lr.fit(logits.reshape(-1, 1), y)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def _sigmoid(z: npt.NDArray[np.float64], platt: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-(float(platt[0]) * z + float(platt[1]))))
+    return result
+
+
+def _logit(p: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    clipped = np.clip(p, 1e-6, 1 - 1e-6)
+    result: npt.NDArray[np.float64] = np.log(clipped / (1 - clipped))
+    return result
 
 
 def _best_threshold(
@@ -155,43 +172,62 @@ def train(
     def analyzer(text: str) -> list[str]:
         return analyse(text, config)
 
-    folds = _fold_of([p.id for p in posts])[ex.post_index]
+    post_folds = _fold_of([p.id for p in posts])
+    folds = post_folds[ex.post_index]
     oof = np.zeros(ex.labels.shape, dtype=np.float64)
+    post_oof = np.zeros(ex.post_labels.shape, dtype=np.float64)
     for fold in range(FOLDS):
         train_rows, test_rows = folds != fold, folds == fold
+        train_posts, test_posts = post_folds != fold, post_folds == fold
         vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=2, dtype=np.float32)
         x_train = vec.fit_transform([ex.texts[i] for i in np.flatnonzero(train_rows)])
         x_test = vec.transform([ex.texts[i] for i in np.flatnonzero(test_rows)])
+        px_train = vec.transform([ex.post_texts[i] for i in np.flatnonzero(train_posts)])
+        px_test = vec.transform([ex.post_texts[i] for i in np.flatnonzero(test_posts)])
         for c_index in range(len(MODEL_CLAUSES)):
             model = _fit(x_train, ex.labels[train_rows, c_index], c_value)
             oof[test_rows, c_index] = model.decision_function(x_test)
+            model = _fit(px_train, ex.post_labels[train_posts, c_index], c_value)
+            post_oof[test_posts, c_index] = model.decision_function(px_test)
         progress(f"fold {fold + 1}/{FOLDS} done")
 
     report = TrainingReport(len(posts), len(ex.texts), 0)
     platt = np.zeros((len(MODEL_CLAUSES), 2), dtype=np.float32)
+    post_platt = np.zeros_like(platt)
+    final_platt = np.zeros_like(platt)
     thresholds = []
     for c_index, clause in enumerate(MODEL_CLAUSES):
-        a, b = _platt(oof[:, c_index], ex.labels[:, c_index])
-        platt[c_index] = (a, b)
-        probs = 1.0 / (1.0 + np.exp(-(a * oof[:, c_index] + b)))
-        post_scores = np.zeros(len(posts))
-        np.maximum.at(post_scores, ex.post_index, probs)
+        platt[c_index] = _platt(oof[:, c_index], ex.labels[:, c_index])
+        post_platt[c_index] = _platt(post_oof[:, c_index], ex.post_labels[:, c_index])
+        sentence_probs = _sigmoid(oof[:, c_index], platt[c_index])
+        post_probs = _sigmoid(post_oof[:, c_index], post_platt[c_index])
+        joined = np.sqrt(sentence_probs * post_probs[ex.post_index])
+        best_joined = np.zeros(len(posts))
+        np.maximum.at(best_joined, ex.post_index, joined)
+        final_platt[c_index] = _platt(_logit(best_joined), ex.post_labels[:, c_index])
+        post_scores = _sigmoid(_logit(best_joined), final_platt[c_index])
         threshold, metrics = _best_threshold(
             post_scores, ex.pattern_hits[:, c_index], ex.post_labels[:, c_index]
         )
-        brier = float(np.mean((probs - ex.labels[:, c_index]) ** 2))
+        brier = float(np.mean((post_scores - ex.post_labels[:, c_index]) ** 2))
         thresholds.append(threshold)
         report.per_clause[clause] = {"threshold": threshold, "brier": brier, **metrics}
         progress(f"{clause}: threshold {threshold:.2f}, out-of-fold F1 {metrics['f1']:.3f}")
 
     vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=2, dtype=np.float32)
     x_all = vec.fit_transform(ex.texts)
+    px_all = vec.transform(ex.post_texts)
     coef = np.zeros((x_all.shape[1], len(MODEL_CLAUSES)), dtype=np.float32)
     intercept = np.zeros(len(MODEL_CLAUSES), dtype=np.float32)
+    post_coef = np.zeros_like(coef)
+    post_intercept = np.zeros_like(intercept)
     for c_index in range(len(MODEL_CLAUSES)):
         model = _fit(x_all, ex.labels[:, c_index], c_value)
         coef[:, c_index] = model.coef_[0]
         intercept[c_index] = model.intercept_[0]
+        model = _fit(px_all, ex.post_labels[:, c_index], c_value)
+        post_coef[:, c_index] = model.coef_[0]
+        post_intercept[c_index] = model.intercept_[0]
     vocabulary = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
     report.features = len(vocabulary)
     digest = hashlib.sha256()
@@ -216,6 +252,10 @@ def train(
         coef=coef,
         intercept=intercept,
         platt=platt,
+        post_coef=post_coef,
+        post_intercept=post_intercept,
+        post_platt=post_platt,
+        final_platt=final_platt,
     )
     report.path = output
     progress(f"wrote {output} ({output.stat().st_size / 1e6:.1f} MB, {len(vocabulary):,} features)")
