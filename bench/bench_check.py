@@ -1,8 +1,10 @@
 """Benchmark the post checker; prints its figures.
 
 1. Batch: ``postguard check --jsonl`` over 10,000 posts (the corpus's own
-   texts, cycled), as a fresh process each run, so model loading is included.
-   Reports posts/s and the process's peak memory (max RSS), median of runs.
+   texts, cycled), as a fresh process each run, so model loading is included;
+   once with ``--workers 1`` and once with one worker per core, in one run of
+   this script so the two compare. Reports posts/s (median of runs) and peak
+   memory (max RSS).
 2. In process: one ``check()`` call at a time over 3,000 posts; reports p50,
    p90 and p99 latency (the model is loaded before timing starts).
 
@@ -34,7 +36,7 @@ def corpus_texts() -> list[str]:
     return texts
 
 
-def batch(texts: list[str], posts: int, runs: int) -> None:
+def batch(texts: list[str], posts: int, runs: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "posts.jsonl"
         with src.open("w", encoding="utf-8") as fh:
@@ -45,17 +47,27 @@ def batch(texts: list[str], posts: int, runs: int) -> None:
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             start = time.perf_counter()
             with (Path(tmp) / "out.jsonl").open("wb") as out:
-                subprocess.run([sys.executable, "-m", "postguard", "check", "--jsonl", str(src)],
-                               stdout=out, stderr=subprocess.DEVNULL, check=True)
+                subprocess.run(
+                    [sys.executable, "-m", "postguard", "check", "--jsonl", str(src)],
+                    stdout=out,
+                    stderr=subprocess.DEVNULL,
+                    check=True,
+                )
             elapsed = time.perf_counter() - start
             rates.append(posts / elapsed)
             rss.append(max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)
         lines = sum(1 for _ in (Path(tmp) / "out.jsonl").open(encoding="utf-8"))
     assert lines == posts, f"expected {posts} output lines, got {lines}"
-    print(f"batch: {posts} posts, {runs} runs (fresh process each, model load included)")
-    print(f"  throughput median {statistics.median(rates):,.0f} posts/s "
-          f"(min {min(rates):,.0f}, max {max(rates):,.0f})")
-    print(f"  peak memory (max RSS) {max(rss):,.0f} MB")
+    print(f"batch: {posts} posts, --workers {workers}, {runs} runs (fresh process each, model load included)")
+    print(
+        f"  throughput median {statistics.median(rates):,.0f} posts/s "
+        f"(min {min(rates):,.0f}, max {max(rates):,.0f})"
+    )
+    procs = 1 if workers == 1 else workers + 1
+    print(
+        f"  peak memory (max RSS of the largest process) {max(rss):,.0f} MB; {procs} process(es), "
+        f"so at most {procs * max(rss):,.0f} MB in all (forked workers share the model's pages)"
+    )
 
 
 def in_process(texts: list[str], count: int) -> None:
@@ -74,8 +86,10 @@ def in_process(texts: list[str], count: int) -> None:
     times.sort()
     pct = statistics.quantiles(times, n=100)
     print(f"in process: {count} single checks (policy and model loaded in {load * 1000:.0f} ms)")
-    print(f"  p50 {statistics.median(times):.2f} ms, p90 {pct[89]:.2f} ms, p99 {pct[98]:.2f} ms, "
-          f"max {times[-1]:.2f} ms; mean text {statistics.mean(len(t) for t in texts):.0f} chars")
+    print(
+        f"  p50 {statistics.median(times):.2f} ms, p90 {pct[89]:.2f} ms, p99 {pct[98]:.2f} ms, "
+        f"max {times[-1]:.2f} ms; mean text {statistics.mean(len(t) for t in texts):.0f} chars"
+    )
 
 
 def main() -> None:
@@ -86,7 +100,8 @@ def main() -> None:
     args = parser.parse_args()
     texts = corpus_texts()
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    batch(texts, args.posts, args.runs)
+    for workers in (1, os.cpu_count() or 1):
+        batch(texts, args.posts, args.runs, workers)
     in_process(texts, args.single)
 
 

@@ -146,3 +146,26 @@ def test_policy_show_and_eval(tmp_path: Path) -> None:
     figures = json.loads(result.output)
     assert figures["clauses"]["A.iii.guilt"]["recall"] == 1.0
     assert figures["clean_false_positive_rate"] == 0.0
+
+
+def test_parallel_batch_gives_the_same_lines_in_order(tmp_path: Path) -> None:
+    from postguard.checks.batch import BatchStats, check_lines
+    from postguard.checks.engine import Checker
+    from postguard.checks.model.inference import default_model
+    from postguard.policy import default_pack
+
+    checker = Checker(default_pack(), default_model())
+    texts = [
+        "We got our man! He was arrested last night.",
+        "Road closed on Main Street.",
+        "DM me for a discount at my cousin's garage.",
+        "",
+    ]
+    lines = [json.dumps({"id": f"p-{i}", "text": texts[i % 4]}).encode() + b"\n" for i in range(200)]
+    lines.insert(7, b"not json\n")
+    serial, parallel = BatchStats(), BatchStats()
+    one = list(check_lines(checker, lines, serial, workers=1))
+    two = list(check_lines(checker, lines, parallel, workers=2))
+    assert one == two
+    assert serial == parallel
+    assert serial.lines == 201 and serial.errors == 51

@@ -35,6 +35,14 @@ VIOLATIONS = [
         "The victim, named as Sarah Collins, 32, of 14 Rose Lane, remains in hospital.",
         None,
     ),
+    (
+        "A.iii.confidential",
+        "A 16-year-old boy, Kieran Walsh of Tramore, was charged with criminal damage.",
+        None,
+    ),
+    ("A.iii.confidential", "Officers arrested Tamsin Doyle, 15, after the fire at the youth centre.", None),
+    ("A.iii.confidential", "The man who assaulted Priya Raman outside the bank has been charged.", None),
+    ("A.iii.confidential", "The deceased, Michael Anthony Byrne, was a well-known local coach.", None),
     ("A.iii.confidential", "Here's the radio traffic from last night's pursuit, have a listen!", None),
     ("A.iii.confidential", "Our informant inside the gang tipped us off about the shipment.", None),
     ("A.iii.confidential", "Great day at the range!", {"attachments": ["firearms_training_day.mp4"]}),
@@ -61,6 +69,9 @@ VIOLATIONS = [
 ]
 
 COMPLIANT = [
+    "MISSING: 14-year-old Amy Clarke was last seen in Tralee on Friday. Have you seen her?",
+    "Our Victim Support Unit helps anyone affected by crime. Call 0800 555 0101.",
+    "Daniel Reyes, 34, of Carlow has been charged with robbery and will appear in court on Monday.",
     "Speeding kills. Slow down.",
     "A 34-year-old man was arrested and charged with robbery. He is due to appear in the Magistrates' Court on Monday.",
     "Police are seeking a man wanted for questioning in connection with a burglary on Oak Street.",

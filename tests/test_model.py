@@ -116,3 +116,31 @@ def test_malformed_corpus_line_names_file_and_line(tmp_path: Path) -> None:
     )
     with pytest.raises(CorpusError, match=r"x.jsonl:1 \(a\): evidence 'bye' is not a substring"):
         train([folder / "x.jsonl"], tmp_path / "m.npz", default_pack())
+
+
+def test_feature_indexer_gives_exactly_the_features_of_analyse() -> None:
+    from collections import Counter
+
+    from postguard.checks.model.features import FeatureIndexer
+    from postguard.checks.model.inference import default_model
+
+    model = default_model()
+    indexer = FeatureIndexer(model.vocabulary, model.config)
+    texts = [t for t, _, _ in _POSTS] + ["", "!!! ???", "Ünïcödé wörds, déjà vu", "x " * 500, "a'b c'd"]
+    for text in texts:
+        expected = Counter(i for i in map(model.vocabulary.get, analyse(text, model.config)) if i is not None)
+        assert indexer.counts(text) == dict(expected), text
+        assert indexer.counts(text) == dict(expected), text  # and again, from its cache
+
+
+def test_post_head_cannot_flag_a_benign_sentence_alone() -> None:
+    """The joined score needs both heads: a neutral sentence stays low in any post."""
+    from postguard.checks.model.inference import default_model
+
+    model = default_model()
+    text = "A 34-year-old man was arrested and charged with robbery. He is due in court on Monday."
+    sentences = ["A 34-year-old man was arrested and charged with robbery.", "He is due in court on Monday."]
+    scores = model.scores(text, sentences)
+    assert scores.shape == (2, len(MODEL_CLAUSES))
+    for column, clause in enumerate(model.clauses):
+        assert scores[:, column].max() < model.thresholds[clause], clause

@@ -69,3 +69,21 @@ def test_sentences_cover_the_text_and_respect_abbreviations() -> None:
         "He appears at 10 a.m. Monday!",
         "Call 999.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "seen"),
+    [
+        ("An0th3r sc*mb@g l0ck3d up", "Another scumbag locked up"),
+        ("What a f*cking night", "What a fucking night"),
+        ("F**K this", "FUCK this"),
+        ("Id**ts everywhere", "Idiots everywhere"),
+        ("call *123# now", "call *123# now"),  # not a word: left alone
+        ("a 5*star review", "a 5*star review"),
+        ("s**t", "s**t"),  # fits both 'shit' and 'slut': left alone
+    ],
+)
+def test_masked_words_are_read_when_only_one_word_fits(text: str, seen: str) -> None:
+    normal = normalise(text)
+    assert normal.text == seen
+    assert normal.to_original(0, len(normal.text)) == (0, len(text))

@@ -3,11 +3,17 @@
 A line that cannot be read (invalid UTF-8, bad JSON, no ``text``, a text that
 is empty or over 64 KiB, a malformed context) gets an output line with an
 ``error`` field, and the run goes on.
+
+With ``workers`` above 1 the lines are checked by that many forked processes
+that share the parent's loaded checker (copy-on-write: the model is loaded
+once); results come back in input order.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +23,7 @@ from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post
 from postguard.errors import InputError
 
-__all__ = ["BatchStats", "check_lines"]
+__all__ = ["BatchStats", "check_lines", "default_workers"]
 
 _ID_GUESS = re.compile(rb'"id"\s*:\s*"((?:[^"\\]|\\.){0,200})"')
 
@@ -63,17 +69,49 @@ def check_line(checker: Checker, raw: bytes, number: int) -> dict[str, Any]:
     return checker.check_post(post).to_dict(post_id)
 
 
-def check_lines(
-    checker: Checker, lines: Iterable[bytes], stats: BatchStats | None = None
-) -> Iterator[dict[str, Any]]:
-    """Check each non-blank line; yields one output object per line."""
-    stats = stats if stats is not None else BatchStats()
+def default_workers() -> int:
+    """Processes for a batch: one per available core, at most 8; 1 where fork is missing."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+
+
+_WORKER_CHECKER: Checker | None = None
+
+
+def _worker_check(item: tuple[int, bytes]) -> dict[str, Any]:
+    assert _WORKER_CHECKER is not None
+    return check_line(_WORKER_CHECKER, item[1], item[0])
+
+
+def _numbered(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     for number, line in enumerate(lines, 1):
         raw = line.rstrip(b"\r\n")
-        if not raw.strip():
-            continue
+        if raw.strip():
+            yield number, raw
+
+
+def _results(checker: Checker, lines: Iterable[bytes], workers: int) -> Iterator[dict[str, Any]]:
+    if workers <= 1:
+        for number, raw in _numbered(lines):
+            yield check_line(checker, raw, number)
+        return
+    global _WORKER_CHECKER  # noqa: PLW0603  (handed to the forked workers)
+    _WORKER_CHECKER = checker
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_worker_check, _numbered(lines), chunksize=32)
+    finally:
+        _WORKER_CHECKER = None
+
+
+def check_lines(
+    checker: Checker, lines: Iterable[bytes], stats: BatchStats | None = None, *, workers: int = 1
+) -> Iterator[dict[str, Any]]:
+    """Check each non-blank line; yields one output object per line, in input order."""
+    stats = stats if stats is not None else BatchStats()
+    for out in _results(checker, lines, workers):
         stats.lines += 1
-        out = check_line(checker, raw, number)
         if "error" in out:
             stats.errors += 1
         else:

@@ -15,7 +15,10 @@ What is seen through, in order:
 3. an emoji becomes its Unicode name in words (🤡 → " clown face ");
 4. leetspeak inside words is read as letters (``k1ll3r`` → ``killer``);
 5. letters spaced out with one repeated separator are joined
-   (``s c u m`` → ``scum``, ``t.h.u.g`` → ``thug``).
+   (``s c u m`` → ``scum``, ``t.h.u.g`` → ``thug``);
+6. a word with letters masked by ``*`` or ``#`` is read as the one word of
+   :data:`MASKED_WORDS` it can be (``sc*mbag`` → ``scumbag``, ``f**king`` →
+   ``fucking``); a mask that fits no such word, or several, is left alone.
 """
 
 from __future__ import annotations
@@ -24,7 +27,25 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["NormalText", "normalise"]
+__all__ = ["MASKED_WORDS", "NormalText", "normalise"]
+
+#: Words that people mask with ``*`` or ``#`` to slip them past filters:
+#: profanity, insults and the labels for suspects that clause A.iii.guilt
+#: forbids. A masked word is read as one of these when exactly one fits.
+MASKED_WORDS = frozenset(
+    """
+    fuck fucks fucked fucker fuckers fucking fuckin motherfucker shit shite shits shitty bullshit
+    bitch bitches bastard bastards asshole assholes arsehole arseholes cunt cunts dick dicks
+    dickhead prick pricks twat twats wanker wankers bollocks piss pissed crap damn bloody slut
+    whore retard retards scum scumbag scumbags dirtbag dirtbags thug thugs idiot idiots moron
+    morons killer killers murderer rapist rapists paedo paedos pedo pedos pervert perverts
+    animal animals lowlife lowlifes loser losers
+    """.split()
+)
+_MASKED_BY_LENGTH: dict[int, tuple[str, ...]] = {}
+for _word in sorted(MASKED_WORDS):
+    _MASKED_BY_LENGTH[len(_word)] = (*_MASKED_BY_LENGTH.get(len(_word), ()), _word)
+_MASKED = re.compile(r"(?<![A-Za-z*#])[A-Za-z][A-Za-z*#]*[*#][A-Za-z*#]*(?![A-Za-z*#])")
 
 # Cyrillic and Greek letters that look like Latin ones (Unicode confusables).
 _HOMOGLYPHS = str.maketrans(
@@ -221,7 +242,24 @@ def _quick(text: str) -> bool:
         and text.isprintable()
         and not any(_unleet(m.group()) != m.group() for m in _LEET_TOKEN.finditer(text))
         and _SPACED.search(text) is None
+        and _MASKED.search(text) is None
     )
+
+
+def _unmask(token: str) -> str:
+    """The one masked word ``token`` can be, in its case, or ``token`` itself."""
+    lower = token.lower()
+    fits = [
+        word
+        for word in _MASKED_BY_LENGTH.get(len(token), ())
+        if all(t in "*#" or t == w for t, w in zip(lower, word, strict=True))
+    ]
+    if len(fits) != 1 or sum(c.isalpha() for c in token) < 1:
+        return token
+    letters = [c for c in token if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return fits[0].upper()
+    return "".join(w.upper() if t.isupper() else w for t, w in zip(token, fits[0], strict=True))
 
 
 def normalise(text: str) -> NormalText:
@@ -242,6 +280,11 @@ def normalise(text: str) -> NormalText:
         token = match.group()
         fixed = _unleet(token)
         if fixed != token:
+            chars[match.start() : match.end()] = list(fixed)
+    joined = "".join(chars)
+    for match in _MASKED.finditer(joined):
+        fixed = _unmask(match.group())
+        if fixed != match.group():
             chars[match.start() : match.end()] = list(fixed)
     joined = "".join(chars)
     keep = [True] * len(chars)

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from postguard.checks import Context, Report
-from postguard.checks.batch import BatchStats, check_lines
+from postguard.checks.batch import BatchStats, check_lines, default_workers
 from postguard.cli.common import (
     ModelOption,
     PolicyOption,
@@ -58,7 +58,7 @@ def _print_report(text: str, report: Report) -> None:
                 out.print(f"    rewrite: {escape(f.suggestion)}")
 
 
-def _batch(checker_args: tuple[Path | None, Path | None], source: str) -> None:
+def _batch(checker_args: tuple[Path | None, Path | None], source: str, workers: int) -> None:
     if source == "-":
         stream: BinaryIO = sys.stdin.buffer
     else:
@@ -85,7 +85,7 @@ def _batch(checker_args: tuple[Path | None, Path | None], source: str) -> None:
         transient=True,
     ) as bar:
         task = bar.add_task("check", total=total)
-        for result in check_lines(checker, stream, stats):
+        for result in check_lines(checker, stream, stats, workers=workers):
             write(json.dumps(result, ensure_ascii=False) + "\n")
             bar.advance(task)
     sys.stdout.flush()
@@ -122,6 +122,15 @@ def check_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the contract's JSON instead of a table.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes that check --jsonl lines in parallel. [default: one per core, at most 8]",
+        ),
+    ] = None,
     policy: PolicyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -142,7 +151,7 @@ def check_command(
     if jsonl is not None:
         if text is not None:
             fail("give either TEXT or --jsonl FILE, not both.")
-        _batch((policy, model), jsonl)
+        _batch((policy, model), jsonl, workers if workers is not None else default_workers())
         return
     if text is None:
         fail("nothing to check: give the post's TEXT, or --jsonl FILE (see --help).")

@@ -16,9 +16,7 @@ It ships as ``weights/model.npz`` inside the package.
 from __future__ import annotations
 
 import json
-import math
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from postguard.checks.model.features import FeatureConfig, analyse
+from postguard.checks.model.features import FeatureConfig, FeatureIndexer
 from postguard.errors import ModelError
 
 __all__ = ["SentenceModel", "default_model", "default_model_path"]
@@ -52,6 +50,10 @@ class SentenceModel:
     thresholds: dict[str, float]
     config: FeatureConfig
     meta: dict[str, Any]
+    indexer: FeatureIndexer = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "indexer", FeatureIndexer(self.vocabulary, self.config))
 
     @classmethod
     def load(cls, path: Path | None = None) -> SentenceModel:
@@ -100,13 +102,12 @@ class SentenceModel:
         self, texts: list[str], coef: npt.NDArray[np.float32], intercept: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
         out = np.tile(intercept, (len(texts), 1))
-        vocab = self.vocabulary
         for row, text in enumerate(texts):
-            counts = Counter(idx for idx in map(vocab.get, analyse(text, self.config)) if idx is not None)
+            counts = self.indexer.counts(text)
             if not counts:
                 continue
             idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
             weights = tf * self.idf[idx]
             weights /= np.float32(np.sqrt(np.dot(weights, weights)))
             out[row] += weights @ coef[idx]

@@ -158,6 +158,7 @@ def train(
     *,
     config: FeatureConfig = DEFAULT_FEATURES,
     c_value: float = 8.0,
+    post_c_value: float = 8.0,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> TrainingReport:
     """Train on ``corpus_paths`` and write the model to ``output``."""
@@ -187,7 +188,7 @@ def train(
         for c_index in range(len(MODEL_CLAUSES)):
             model = _fit(x_train, ex.labels[train_rows, c_index], c_value)
             oof[test_rows, c_index] = model.decision_function(x_test)
-            model = _fit(px_train, ex.post_labels[train_posts, c_index], c_value)
+            model = _fit(px_train, ex.post_labels[train_posts, c_index], post_c_value)
             post_oof[test_posts, c_index] = model.decision_function(px_test)
         progress(f"fold {fold + 1}/{FOLDS} done")
 
@@ -225,7 +226,7 @@ def train(
         model = _fit(x_all, ex.labels[:, c_index], c_value)
         coef[:, c_index] = model.coef_[0]
         intercept[c_index] = model.intercept_[0]
-        model = _fit(px_all, ex.post_labels[:, c_index], c_value)
+        model = _fit(px_all, ex.post_labels[:, c_index], post_c_value)
         post_coef[:, c_index] = model.coef_[0]
         post_intercept[c_index] = model.intercept_[0]
     vocabulary = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
@@ -238,6 +239,7 @@ def train(
         "thresholds": thresholds,
         "features": config.to_dict(),
         "c": c_value,
+        "post_c": post_c_value,
         "corpus_sha256": digest.hexdigest(),
         "posts": len(posts),
         "sentences": len(ex.texts),
