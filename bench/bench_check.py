@@ -100,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     texts = corpus_texts()
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    for workers in (1, os.cpu_count() or 1):
+    for workers in (1, max(2, os.cpu_count() or 1)):
         batch(texts, args.posts, args.runs, workers)
     in_process(texts, args.single)
 

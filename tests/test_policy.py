@@ -109,6 +109,10 @@ clauses:
       - regex: '\\bpew[\\s-]?pew\\b'
         score: 0.95
         explanation: Jokes about firearms.
+        unless: '\\bwater\\s+pistols?\\b'
+      - regex: '\\bbang\\s+bang\\b'
+        context: '\\b(?:range|firearms?|rifles?)\\b'
+        explanation: Jokes about firearms.
 """
 
 
@@ -122,6 +126,10 @@ def test_another_departments_pack_changes_the_checker(tmp_path: Path) -> None:
     assert "A.v" in report.clauses
     finding = next(f for f in report.findings if f.clause == "A.v")
     assert finding.evidence.lower() == "pew pew"
+    # `unless` switches a pattern off for the post; `context` must match for it to apply.
+    assert "A.v" not in checker.check("Water pistols at the summer fair, pew pew!").clauses
+    assert "A.v" in checker.check("Rifles out at the range, bang bang.").clauses
+    assert "A.v" not in checker.check("Bang bang went the fireworks over the harbour.").clauses
     report = checker.check(
         "Confidential radio traffic attached.", {"permissions": ["P-1"], "attachments": ["radio_log.mp3"]}
     )

@@ -70,10 +70,15 @@ def check_line(checker: Checker, raw: bytes, number: int) -> dict[str, Any]:
 
 
 def default_workers() -> int:
-    """Processes for a batch: one per available core, at most 8; 1 where fork is missing."""
+    """Processes for a batch: serial on 1 or 2 cores, else one per core but the reader's, at most 8.
+
+    On 2 cores the reading, JSON and the workers' hand-offs cost more than a
+    second checker gains (bench/bench_check.py measures both).
+    """
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if cores <= 2 else min(8, cores - 1)
 
 
 _WORKER_CHECKER: Checker | None = None

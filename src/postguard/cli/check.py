@@ -128,7 +128,8 @@ def check_command(
             "--workers",
             min=1,
             max=64,
-            help="Processes that check --jsonl lines in parallel. [default: one per core, at most 8]",
+            help="Processes that check --jsonl lines in parallel. "
+            "[default: 1 on up to 2 cores, else cores - 1, at most 8]",
         ),
     ] = None,
     policy: PolicyOption = None,
