@@ -13,20 +13,36 @@ details); nothing in between catches and rewraps them.
     │   ├── TextTooLongError   the text is over the contract's 64 KiB
     │   └── EncodingError      the bytes are not valid UTF-8
     ├── ModelError             the trained model is missing or unreadable
-    └── CorpusError            a training-corpus line is malformed
+    ├── CorpusError            a training-corpus line is malformed
+    ├── RegistryError          a registry request that cannot be carried out
+    │   ├── NotFoundError      an unknown member, device, account, authorisation or permission
+    │   ├── ConflictError      the record exists already, or the change contradicts it
+    │   ├── ValidationError    a value that does not parse or makes no sense (until before from)
+    │   └── DatabaseError      the database cannot be reached or is not migrated
+    ├── AccessDeniedError      the actor's roles do not allow the action (the refusal is audited)
+    ├── SigningKeyError        a signing key is missing, unreadable or its passphrase is wrong
+    └── AuditError             the audit trail cannot be appended to or read
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
+    "AuditError",
+    "ConflictError",
     "CorpusError",
+    "DatabaseError",
     "EmptyTextError",
     "EncodingError",
     "InputError",
     "ModelError",
+    "NotFoundError",
     "PolicyError",
     "PostguardError",
+    "RegistryError",
+    "SigningKeyError",
     "TextTooLongError",
+    "ValidationError",
 ]
 
 
@@ -63,3 +79,35 @@ class ModelError(PostguardError):
 
 class CorpusError(PostguardError):
     """A training-corpus line is malformed; the message names file and line."""
+
+
+class RegistryError(PostguardError):
+    """A registry request that cannot be carried out; nothing was written."""
+
+
+class NotFoundError(RegistryError):
+    """No member, device, account, authorisation or permission has that id."""
+
+
+class ConflictError(RegistryError):
+    """The record exists already, or the change contradicts its state."""
+
+
+class ValidationError(RegistryError):
+    """A value does not parse or makes no sense (a date, an until before from)."""
+
+
+class DatabaseError(RegistryError):
+    """The database cannot be reached, or is not migrated to this version."""
+
+
+class AccessDeniedError(PostguardError):
+    """The actor may not do this; the refusal itself is written to the audit trail."""
+
+
+class SigningKeyError(PostguardError):
+    """A signing key is missing or unreadable, or its passphrase is wrong."""
+
+
+class AuditError(PostguardError):
+    """The audit trail cannot be appended to or read."""

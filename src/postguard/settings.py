@@ -24,3 +24,16 @@ class Settings(BaseSettings):
     model: Path | None = Field(
         None, description="Trained model file to use instead of the shipped one (model.npz)."
     )
+    database_url: str = Field(
+        "sqlite:///postguard.db",
+        description="SQLAlchemy URL of the registry and audit database "
+        "(sqlite:///FILE, or postgresql+psycopg://USER@HOST/DB).",
+    )
+    keys_dir: Path = Field(
+        Path("keys"),
+        description="Folder of the signing keys: commissioner.key/.pub (permissions) and "
+        "department.key/.pub (audit checkpoints).",
+    )
+    actor: str | None = Field(
+        None, description="Service number that registry commands act as when --actor is not given."
+    )

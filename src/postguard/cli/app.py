@@ -5,8 +5,12 @@ from __future__ import annotations
 import typer
 
 from postguard import __version__
+from postguard.cli.audit import audit_app
 from postguard.cli.check import check_command
+from postguard.cli.database import db_app, keys_app
 from postguard.cli.evaluate import eval_command
+from postguard.cli.grants import authorise_app, permit_app
+from postguard.cli.members import account_app, device_app, member_app
 from postguard.cli.model import corpus_app, model_app
 from postguard.cli.policy import app as policy_app
 
@@ -14,8 +18,9 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="postguard",
-    help="Puts the department's Social Media Policy into force: checks draft posts "
-    "against every clause, offline.",
+    help="Puts the department's Social Media Policy into force, offline: checks draft posts "
+    "against every clause, and keeps the registry of members, devices, authorisations and "
+    "written permissions with a tamper-evident audit trail.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -43,6 +48,14 @@ app.command("eval")(eval_command)
 app.add_typer(policy_app, name="policy")
 app.add_typer(model_app, name="model")
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(member_app, name="member")
+app.add_typer(device_app, name="device")
+app.add_typer(account_app, name="account")
+app.add_typer(authorise_app, name="authorise")
+app.add_typer(permit_app, name="permit")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

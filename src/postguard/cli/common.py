@@ -11,11 +11,20 @@ import typer
 from rich.console import Console
 
 from postguard.checks import Checker
-from postguard.errors import InputError, PostguardError
+from postguard.errors import (
+    AccessDeniedError,
+    ConflictError,
+    InputError,
+    NotFoundError,
+    PostguardError,
+    SigningKeyError,
+    ValidationError,
+)
 from postguard.settings import Settings
 
 __all__ = [
     "EXIT_CONFIG",
+    "EXIT_DENIED",
     "EXIT_USAGE",
     "ModelOption",
     "PolicyOption",
@@ -31,6 +40,7 @@ err = Console(stderr=True, highlight=False)
 
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
+EXIT_DENIED = 4
 
 PolicyOption = Annotated[
     Path | None,
@@ -62,8 +72,10 @@ def translate_errors() -> Iterator[None]:
     """Turn postguard's errors into a message on stderr and an exit code."""
     try:
         yield
-    except InputError as exc:
+    except (InputError, ValidationError, NotFoundError, ConflictError, SigningKeyError) as exc:
         fail(str(exc), EXIT_USAGE)
+    except AccessDeniedError as exc:
+        fail(f"refused: {exc} (the refusal is recorded in the audit trail)", EXIT_DENIED)
     except PostguardError as exc:
         fail(str(exc), EXIT_CONFIG)
 

@@ -1,0 +1,145 @@
+"""``postguard audit``: verify, show, export and checkpoint the audit trail."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from postguard.audit.chain import AuditRecord
+from postguard.audit.checkpoints import create_checkpoint, entries
+from postguard.audit.verify import verify
+from postguard.cli.common import err, out, translate_errors
+from postguard.cli.records import (
+    ActorOption,
+    DatabaseOption,
+    JsonOption,
+    KeysDirOption,
+    emit,
+    open_registry,
+    signing_key,
+)
+from postguard.registry.values import parse_when
+
+audit_app = typer.Typer(
+    help="The tamper-evident audit trail: every change and decision.", no_args_is_help=True
+)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    database: DatabaseOption = None, keys_dir: KeysDirOption = None, as_json: JsonOption = False
+) -> None:
+    """Check every entry's hash and link and every signed checkpoint; exit 1 and name the first bad entry."""
+    from postguard.errors import SigningKeyError
+    from postguard.registry.keys import load_public
+
+    with translate_errors():
+        opened = open_registry(database, keys_dir)
+        try:
+            public = load_public(opened.settings.keys_dir, "department")
+        except SigningKeyError:
+            public = None
+        report = verify(opened.db.engine, public, progress=lambda n: err.print(f"verified {n:,} entries"))
+    result = {
+        "ok": report.ok,
+        "entries": report.entries,
+        "checkpoints": report.checkpoints,
+        "checkpoints_verified": report.checkpoints_verified,
+        "first_bad": report.first_bad,
+        "problem": report.problem,
+        "warnings": report.warnings,
+    }
+    if as_json:
+        emit(result, True)
+    elif report.ok:
+        out.print(
+            f"Audit trail intact: {report.entries:,} entries, "
+            f"{report.checkpoints_verified} of {report.checkpoints} signed checkpoints verified."
+        )
+        for warning in report.warnings:
+            err.print(f"warning: {warning}")
+    else:
+        out.print(f"[bold red]AUDIT TRAIL BROKEN[/] at entry {report.first_bad}: {report.problem}.")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@audit_app.command("show")
+def audit_show(
+    since: Annotated[str | None, typer.Option(help="Only entries at or after this date/time.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only this actor's entries.")] = None,
+    clause: Annotated[
+        str | None, typer.Option(help="Only entries under this clause (e.g. B, C, A.iii.confidential).")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action; '*' is a wildcard (permission.*).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 200,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search the audit trail: who did what, when, from where, under which clause."""
+    with translate_errors():
+        opened = open_registry(database)
+        when = parse_when(since, "--since")
+        rows = opened.registry.read(
+            lambda s: list(entries(s, since=when, actor=actor, clause=clause, action=action, limit=limit))
+        )
+    if as_json:
+        emit(rows, True)
+        return
+    for row in rows:
+        row["detail"] = json.dumps(row["detail"], ensure_ascii=False)[:80]
+    emit(
+        rows,
+        False,
+        title="audit entries",
+        columns=["seq", "at", "actor", "action", "clause", "target", "origin", "detail"],
+    )
+
+
+@audit_app.command("export")
+def audit_export(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="JSON Lines file (default: stdout).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only entries at or after this date/time.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write the audit trail as JSON Lines, one entry a line, hashes included."""
+    with translate_errors():
+        opened = open_registry(database)
+        when = parse_when(since, "--since")
+        with opened.db.session() as session:
+            fh = output.open("w", encoding="utf-8") if output else sys.stdout
+            count = 0
+            for row in entries(session, since=when):
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+            if output:
+                fh.close()
+    err.print(f"exported {count:,} entries")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    actor: ActorOption = None, database: DatabaseOption = None, keys_dir: KeysDirOption = None
+) -> None:
+    """Sign the Merkle root of the whole trail with the department key (auditor, commissioner or it_admin).
+
+    The passphrase comes from POSTGUARD_DEPARTMENT_PASSPHRASE or a prompt.
+    """
+    with translate_errors():
+        opened = open_registry(database, keys_dir)
+        key = signing_key(opened, "department")
+        who = opened.actor(actor)
+        with opened.registry.acting(who, "audit.checkpoint") as (session, _):
+            cp = create_checkpoint(
+                session,
+                key,
+                AuditRecord(who or "", "audit.checkpoint", "audit", origin=opened.registry.origin),
+            )
+    out.print(f"Checkpoint over {cp.size:,} entries: root {cp.root}, signed with {cp.key_id}.")

@@ -1,0 +1,211 @@
+"""The registry's tables, as SQLAlchemy 2 declarative models.
+
+Every table here is created and changed only by the Alembic migrations in
+``postguard/registry/migrations``; the models describe the head revision.
+Times are stored in UTC (``UtcDateTime`` hands back aware datetimes on every
+backend, SQLite included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "ROLES",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "Authorisation",
+    "Base",
+    "Computer",
+    "Member",
+    "OfficialAccount",
+    "Permission",
+    "PersonalDevice",
+    "UtcDateTime",
+]
+
+#: The roles a member can hold (issue: registry).
+ROLES = ("officer", "pio", "reviewer", "commissioner", "it_admin", "auditor")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; postguard stores aware UTC times")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Member(Base):
+    __tablename__ = "member"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_number: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[str] = mapped_column(String(80), default="")
+    unit: Mapped[str] = mapped_column(String(120), default="")
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Computer(Base):
+    """A department computer (clause B)."""
+
+    __tablename__ = "computer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_tag: Mapped[str] = mapped_column(String(64), unique=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    addresses: Mapped[list[str]] = mapped_column(default=list)
+    on_police_network: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class PersonalDevice(Base):
+    """A personally owned device (clause C)."""
+
+    __tablename__ = "personal_device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(128), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    description: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    owner: Mapped[Member] = relationship()
+
+
+class OfficialAccount(Base):
+    """One of the department's own accounts on a social media site."""
+
+    __tablename__ = "official_account"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(64))
+    handle: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class Authorisation(Base):
+    """Clause B: a member (or all) may reach a site, category (or all social media)
+    from a computer (or all department computers), between two times."""
+
+    __tablename__ = "authorisation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    computer_id: Mapped[int | None] = mapped_column(ForeignKey("computer.id"))
+    scope: Mapped[str] = mapped_column(String(16))  # site | category | all
+    target: Mapped[str] = mapped_column(String(255), default="")
+    valid_from: Mapped[dt.datetime]
+    valid_until: Mapped[dt.datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+    computer: Mapped[Computer | None] = relationship()
+    granted_by: Mapped[Member] = relationship(foreign_keys=[granted_by_id])
+
+
+class Permission(Base):
+    """A written permission of the authority, signed with its Ed25519 key."""
+
+    __tablename__ = "permission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # personal-device | confidential-release
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("personal_device.id"))
+    post_ref: Mapped[str] = mapped_column(String(255), default="")
+    valid_from: Mapped[dt.datetime]
+    valid_until: Mapped[dt.datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    issued_at: Mapped[dt.datetime]
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+    device: Mapped[PersonalDevice | None] = relationship()
+    issued_by: Mapped[Member] = relationship(foreign_keys=[issued_by_id])
+
+
+class AuditEntry(Base):
+    """One link of the hash chain (see :mod:`postguard.audit.chain`)."""
+
+    __tablename__ = "audit_entry"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC, microseconds: hashed as text
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    clause: Mapped[str] = mapped_column(String(32), default="", index=True)
+    target: Mapped[str] = mapped_column(String(255), default="")
+    origin: Mapped[str] = mapped_column(String(255), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON: hashed as text
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """A signed RFC 6962 Merkle tree head over the first ``size`` entries."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
