@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test lint typecheck unit train eval bench clean help
+.PHONY: run test services lint typecheck unit train eval bench clean help
 
 help:  ## List the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -24,7 +24,10 @@ run: $(STAMP)  ## Set up .venv and start postguard (checks the example posts)
 	@echo "      $(BIN)/postguard policy show"
 	@echo "      $(BIN)/postguard --help"
 
-test: $(STAMP) lint typecheck unit  ## Install what tests need, lint, type-check and run the tests
+test: $(STAMP) services lint typecheck unit  ## Install what tests need, lint, type-check and run the tests
+
+services:  ## Start (or install) the PostgreSQL server the tests use
+	@bash scripts/ensure-postgres.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -44,6 +47,7 @@ eval: $(STAMP)  ## Measure the checker on the shared dev set (measuring only)
 
 bench: $(STAMP)  ## Run the benchmarks (they print their figures)
 	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_audit.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -74,49 +74,52 @@ def verify(
                 "FROM audit_entry ORDER BY seq"
             )
         )
-        for row in result:
-            seq = row[0]
-            if seq != expected_seq:
-                what = "missing (deleted)" if seq > expected_seq else "out of order"
-                report.first_bad = expected_seq if seq > expected_seq else seq
-                report.problem = f"entry {expected_seq} is {what}: found entry {seq} in its place"
-                return report
-            if row[8] != prev:
-                report.first_bad = seq
-                report.problem = (
-                    f"entry {seq} does not link to entry {seq - 1} (inserted, reordered or edited)"
-                )
-                return report
-            digest = entry_hash(
-                seq=seq,
-                at=row[1],
-                actor=row[2],
-                action=row[3],
-                clause=row[4],
-                target=row[5],
-                origin=row[6],
-                detail=row[7],
-                prev_hash=row[8],
-            )
-            if digest != row[9]:
-                report.first_bad = seq
-                report.problem = f"entry {seq} was edited: its content no longer matches its hash"
-                return report
-            builder.add(bytes.fromhex(digest))
-            while pending and pending[0].size == builder.size:
-                cp = pending.pop(0)
-                if builder.root().hex() != cp.root:
+        try:
+            for row in result:
+                seq = row[0]
+                if seq != expected_seq:
+                    what = "missing (deleted)" if seq > expected_seq else "out of order"
+                    report.first_bad = expected_seq if seq > expected_seq else seq
+                    report.problem = f"entry {expected_seq} is {what}: found entry {seq} in its place"
+                    return report
+                if row[8] != prev:
                     report.first_bad = seq
                     report.problem = (
-                        f"checkpoint {cp.id} over entries 1..{cp.size} does not match them: "
-                        f"the chain was rewritten at or before entry {seq}"
+                        f"entry {seq} does not link to entry {seq - 1} (inserted, reordered or edited)"
                     )
                     return report
-                report.checkpoints_verified += 1
-            prev, expected_seq = digest, seq + 1
-            report.entries += 1
-            if progress is not None and report.entries % 50_000 == 0:
-                progress(report.entries)
+                digest = entry_hash(
+                    seq=seq,
+                    at=row[1],
+                    actor=row[2],
+                    action=row[3],
+                    clause=row[4],
+                    target=row[5],
+                    origin=row[6],
+                    detail=row[7],
+                    prev_hash=row[8],
+                )
+                if digest != row[9]:
+                    report.first_bad = seq
+                    report.problem = f"entry {seq} was edited: its content no longer matches its hash"
+                    return report
+                builder.add(bytes.fromhex(digest))
+                while pending and pending[0].size == builder.size:
+                    cp = pending.pop(0)
+                    if builder.root().hex() != cp.root:
+                        report.first_bad = seq
+                        report.problem = (
+                            f"checkpoint {cp.id} over entries 1..{cp.size} does not match them: "
+                            f"the chain was rewritten at or before entry {seq}"
+                        )
+                        return report
+                    report.checkpoints_verified += 1
+                prev, expected_seq = digest, seq + 1
+                report.entries += 1
+                if progress is not None and report.entries % 50_000 == 0:
+                    progress(report.entries)
+        finally:
+            result.close()
         if pending:
             cp = pending[0]
             report.first_bad = report.entries + 1

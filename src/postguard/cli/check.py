@@ -14,6 +14,7 @@ from rich.text import Text
 
 from postguard.checks import Context, Report
 from postguard.checks.batch import BatchStats, check_lines, default_workers
+from postguard.checks.engine import Checker
 from postguard.cli.common import (
     ModelOption,
     PolicyOption,
@@ -56,6 +57,52 @@ def _print_report(text: str, report: Report) -> None:
             out.print(f"    why: {escape(f.explanation)}")
             if f.suggestion:
                 out.print(f"    rewrite: {escape(f.suggestion)}")
+
+
+def _check_with_registry(checker: Checker, text: str, context: Context, actor: str | None) -> Report:
+    """Resolve permissions with the registry, and audit the decision and the permissions used."""
+    import hashlib
+
+    from postguard.audit.chain import AuditRecord
+    from postguard.cli.records import open_registry
+
+    opened = open_registry()
+    resolving = Checker(checker.pack, checker.model, permissions=opened.grants)
+    report = resolving.check(text, context)
+    who = opened.actor(actor) or "(unknown)"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    used = [pid for pid in context.permissions if any(pid in a.explanation for a in report.advice)]
+    with opened.db.session() as session:
+        opened.registry.audit(
+            session,
+            AuditRecord(
+                who,
+                "check.post",
+                f"post:sha256:{digest}",
+                ",".join(sorted(report.clauses)),
+                {
+                    "decision": report.decision,
+                    "policy": resolving.policy_version,
+                    "findings": [
+                        {"clause": f.clause, "span": [f.start, f.end], "score": round(f.score, 3)}
+                        for f in report.findings
+                    ],
+                    "permissions_claimed": list(context.permissions),
+                },
+            ),
+        )
+        for pid in used:
+            opened.registry.audit(
+                session,
+                AuditRecord(
+                    who,
+                    "permission.used",
+                    f"permission:{pid}",
+                    "A.iii.confidential",
+                    {"post": f"sha256:{digest}", "decision": report.decision},
+                ),
+            )
+    return report
 
 
 def _batch(checker_args: tuple[Path | None, Path | None], source: str, workers: int) -> None:
@@ -132,6 +179,17 @@ def check_command(
             "[default: 1 on up to 2 cores, else cores - 1, at most 8]",
         ),
     ] = None,
+    registry: Annotated[
+        bool,
+        typer.Option(
+            "--registry",
+            help="Check claimed permissions against the registry (POSTGUARD_DATABASE_URL) and record "
+            "the decision in the audit trail.",
+        ),
+    ] = False,
+    actor: Annotated[
+        str | None, typer.Option("--actor", metavar="SERVICE_NO", help="Who asks (with --registry).")
+    ] = None,
     policy: PolicyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -169,7 +227,10 @@ def check_command(
         fail(f"{exc}.")
     with translate_errors():
         checker = load_checker(policy, model)
-        report = checker.check(text, context)
+        if registry:
+            report = _check_with_registry(checker, text, context, actor)
+        else:
+            report = checker.check(text, context)
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:
