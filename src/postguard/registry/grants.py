@@ -385,19 +385,12 @@ def authorisation_dict(a: Authorisation) -> dict[str, Any]:
 
 
 def permission_dict(p: Permission) -> dict[str, Any]:
+    """The signed payload, less its context, with the revocation (which is not signed)."""
+    payload = permission_payload(p)
+    del payload["context"]
     return {
-        "id": p.code,
-        "kind": p.kind,
-        "member": p.member.service_number if p.member else None,
-        "device": p.device.identifier if p.device else None,
-        "post": p.post_ref,
-        "valid_from": iso(p.valid_from),
-        "valid_until": iso(p.valid_until),
-        "reason": p.reason,
-        "text": p.text,
-        "issued_by": p.issued_by.service_number,
-        "issued_at": iso(p.issued_at),
-        "key_id": p.key_id,
+        "id": payload.pop("code"),
+        **payload,
         "revoked_at": iso(p.revoked_at),
         "revoked_reason": p.revoked_reason,
     }

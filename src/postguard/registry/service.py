@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from postguard.registry.values import parse_addresses, parse_roles, utcnow
 __all__ = ["WHO_MAY", "Registry"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: Which roles may take which action (the first part of the audit action name).
 WHO_MAY: dict[str, frozenset[str]] = {
@@ -98,30 +99,27 @@ class Registry:
 
     @staticmethod
     def member(session: Session, service_number: str) -> Member:
-        found = session.scalar(select(Member).where(Member.service_number == service_number))
-        if found is None:
-            raise NotFoundError(
-                f"No member has service number '{service_number}' (see 'postguard member list')."
-            )
-        return found
+        return _one(
+            session,
+            select(Member).where(Member.service_number == service_number),
+            f"No member has service number '{service_number}' (see 'postguard member list').",
+        )
 
     @staticmethod
     def computer(session: Session, asset_tag: str) -> Computer:
-        found = session.scalar(select(Computer).where(Computer.asset_tag == asset_tag))
-        if found is None:
-            raise NotFoundError(
-                f"No department computer has asset tag '{asset_tag}' (see 'postguard device list')."
-            )
-        return found
+        return _one(
+            session,
+            select(Computer).where(Computer.asset_tag == asset_tag),
+            f"No department computer has asset tag '{asset_tag}' (see 'postguard device list').",
+        )
 
     @staticmethod
     def device(session: Session, identifier: str) -> PersonalDevice:
-        found = session.scalar(select(PersonalDevice).where(PersonalDevice.identifier == identifier))
-        if found is None:
-            raise NotFoundError(
-                f"No personally owned device has identifier '{identifier}' (see 'postguard device list')."
-            )
-        return found
+        return _one(
+            session,
+            select(PersonalDevice).where(PersonalDevice.identifier == identifier),
+            f"No personally owned device has identifier '{identifier}' (see 'postguard device list').",
+        )
 
     @staticmethod
     def account(session: Session, platform: str, handle: str) -> OfficialAccount:
@@ -399,6 +397,13 @@ class Registry:
                 ),
             )
             return account
+
+
+def _one(session: Session, query: Select[R], missing: str) -> R:
+    found = session.scalar(query)
+    if found is None:
+        raise NotFoundError(missing)
+    return found
 
 
 def _with_origin(record: AuditRecord, origin: str) -> AuditRecord:
