@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from postguard import __version__
+from postguard.cli.access import access_app, sites_app, squid_errors_command, squid_helper_command
 from postguard.cli.audit import audit_app
 from postguard.cli.check import check_command
 from postguard.cli.database import db_app, keys_app
@@ -56,6 +57,10 @@ app.add_typer(account_app, name="account")
 app.add_typer(authorise_app, name="authorise")
 app.add_typer(permit_app, name="permit")
 app.add_typer(audit_app, name="audit")
+app.add_typer(sites_app, name="sites")
+app.add_typer(access_app, name="access")
+app.command("squid-helper")(squid_helper_command)
+app.command("squid-errors")(squid_errors_command)
 
 
 def main() -> None:

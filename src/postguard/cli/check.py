@@ -59,17 +59,38 @@ def _print_report(text: str, report: Report) -> None:
                 out.print(f"    rewrite: {escape(f.suggestion)}")
 
 
-def _check_with_registry(checker: Checker, text: str, context: Context, actor: str | None) -> Report:
-    """Resolve permissions with the registry, and audit the decision and the permissions used."""
+def _check_with_registry(
+    checker: Checker, text: str, context: Context, actor: str | None, device: str | None = None
+) -> Report:
+    """Resolve permissions with the registry, apply clause C to the device, and audit it all."""
     import hashlib
+    from dataclasses import replace
 
+    from postguard.access.publication import device_items
+    from postguard.access.snapshot import load_snapshot
     from postguard.audit.chain import AuditRecord
+    from postguard.checks.decide import decide
     from postguard.cli.records import open_registry
+    from postguard.errors import SigningKeyError
+    from postguard.registry.keys import load_public
 
     opened = open_registry()
     resolving = Checker(checker.pack, checker.model, permissions=opened.grants)
     report = resolving.check(text, context)
     who = opened.actor(actor) or "(unknown)"
+    if device:
+        try:
+            trusted = load_public(opened.settings.keys_dir, "commissioner")
+        except SigningKeyError:
+            trusted = None
+        found, advised = device_items(load_snapshot(opened.db, trusted), who, device)
+        findings, advice = (*report.findings, *found), (*report.advice, *advised)
+        report = replace(
+            report,
+            findings=findings,
+            advice=advice,
+            decision=decide(checker.pack.decision_rules, findings, advice),
+        )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     used = [pid for pid in context.permissions if any(pid in a.explanation for a in report.advice)]
     with opened.db.session() as session:
@@ -88,6 +109,7 @@ def _check_with_registry(checker: Checker, text: str, context: Context, actor: s
                         for f in report.findings
                     ],
                     "permissions_claimed": list(context.permissions),
+                    "device": device,
                 },
             ),
         )
@@ -190,6 +212,15 @@ def check_command(
     actor: Annotated[
         str | None, typer.Option("--actor", metavar="SERVICE_NO", help="Who asks (with --registry).")
     ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device",
+            metavar="ID",
+            help="The device the post is submitted from (asset tag or personal device id); with "
+            "--registry, a personal device needs the Commissioner's permission (clause C).",
+        ),
+    ] = None,
     policy: PolicyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -228,7 +259,7 @@ def check_command(
     with translate_errors():
         checker = load_checker(policy, model)
         if registry:
-            report = _check_with_registry(checker, text, context, actor)
+            report = _check_with_registry(checker, text, context, actor, device)
         else:
             report = checker.check(text, context)
     if as_json:

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "AccessRules",
     "Category",
     "Clause",
     "ClausePattern",
@@ -135,6 +136,18 @@ class MediaRules(_Strict):
     released_words: tuple[str, ...]
 
 
+class AccessRules(_Strict):
+    """How access decisions treat what the site catalogue cannot name (clause B)."""
+
+    raw_ip: Literal["deny", "allow"] = Field(
+        "deny",
+        description="A literal IP destination from a department computer: refused unless an "
+        "authorisation covers all social media (deny), or let through (allow).",
+    )
+    cache_ttl_seconds: float = Field(30.0, gt=0, le=3600, description="How long the proxy helper may cache.")
+    how_to_ask: str = "Ask the Information Technology Unit for an authorisation, naming the site and why."
+
+
 class PolicyPack(_Strict):
     schema_version: Literal[1] = 1
     policy: PolicyInfo
@@ -144,6 +157,7 @@ class PolicyPack(_Strict):
     identification: Identification
     media: MediaRules
     decision_rules: tuple[DecisionRule, ...]
+    access: AccessRules = AccessRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyPack:

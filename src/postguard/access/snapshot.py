@@ -1,0 +1,113 @@
+"""A read of the registry that access decisions need, taken at once and then kept in memory.
+
+Permissions enter the snapshot only when genuinely signed and not revoked
+(the same judgement as :meth:`postguard.registry.grants.Grants.honoured`);
+their dates, and authorisations' dates, are checked at decision time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+
+from postguard.audit.chain import canonical_json
+from postguard.registry.db import Database
+from postguard.registry.grants import permission_payload
+from postguard.registry.keys import PublicKey
+from postguard.registry.models import Authorisation, Computer, Member, Permission, PersonalDevice
+
+__all__ = ["DeviceView", "Grant", "Snapshot", "load_snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An authorisation (scope: site, category or all) or a personal-device permission."""
+
+    code: str
+    member: str | None
+    computer: str | None
+    device: str | None
+    scope: str
+    target: str
+    valid_from: dt.datetime
+    valid_until: dt.datetime | None
+
+    def in_force(self, when: dt.datetime) -> bool:
+        return self.valid_from <= when and (self.valid_until is None or when < self.valid_until)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    owner: str
+    active: bool
+
+
+@dataclass
+class Snapshot:
+    members: dict[str, bool] = field(default_factory=dict)  # service number -> active
+    computers: dict[str, bool] = field(default_factory=dict)  # asset tag -> active
+    computer_by_address: dict[str, str] = field(default_factory=dict)
+    devices: dict[str, DeviceView] = field(default_factory=dict)
+    authorisations: tuple[Grant, ...] = ()
+    permissions: tuple[Grant, ...] = ()
+    loaded_at: float = 0.0  # time.monotonic()
+
+
+def load_snapshot(db: Database, trusted: PublicKey | None) -> Snapshot:
+    """Read the registry; without the commissioner's public key no permission is honoured."""
+    with db.session() as session:
+        snap = Snapshot(loaded_at=time.monotonic())
+        for m in session.scalars(select(Member)):
+            snap.members[m.service_number] = m.active
+        for c in session.scalars(select(Computer)):
+            snap.computers[c.asset_tag] = c.active
+            for address in c.addresses:
+                snap.computer_by_address[address] = c.asset_tag
+        for d in session.scalars(select(PersonalDevice)):
+            snap.devices[d.identifier] = DeviceView(d.owner.service_number, d.active)
+        snap.authorisations = tuple(
+            Grant(
+                a.code,
+                a.member.service_number if a.member else None,
+                a.computer.asset_tag if a.computer else None,
+                None,
+                a.scope,
+                a.target,
+                a.valid_from,
+                a.valid_until,
+            )
+            for a in session.scalars(select(Authorisation).where(Authorisation.revoked_at.is_(None)))
+        )
+        revoked = {
+            row[0].removeprefix("permission:")
+            for row in session.execute(
+                text("SELECT target FROM audit_entry WHERE action = 'permission.revoke'")
+            )
+        }
+        permits = []
+        if trusted is not None:
+            query = select(Permission).where(
+                Permission.revoked_at.is_(None), Permission.kind == "personal-device"
+            )
+            for p in session.scalars(query):
+                if p.code in revoked or p.key_id != trusted.key_id:
+                    continue
+                if not trusted.verify(p.signature, canonical_json(permission_payload(p)).encode("utf-8")):
+                    continue
+                permits.append(
+                    Grant(
+                        p.code,
+                        p.member.service_number if p.member else None,
+                        None,
+                        p.device.identifier if p.device else None,
+                        "device",
+                        "",
+                        p.valid_from,
+                        p.valid_until,
+                    )
+                )
+        snap.permissions = tuple(permits)
+        return snap
