@@ -26,8 +26,9 @@ run: $(STAMP)  ## Set up .venv and start postguard (checks the example posts)
 
 test: $(STAMP) services lint typecheck unit  ## Install what tests need, lint, type-check and run the tests
 
-services:  ## Start (or install) the PostgreSQL server the tests use
+services:  ## Start (or install) PostgreSQL, and install Squid, for the tests
 	@bash scripts/ensure-postgres.sh
+	@bash scripts/ensure-squid.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -24,6 +24,7 @@ from postguard.policy.schema import PolicyPack
 __all__ = ["Catalogue", "Destination", "Match", "parse_destination"]
 
 _MAX_HOST = 253
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?")
 _NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]+|[0-9]+)(?:\.(?:0x[0-9a-f]+|[0-9]+))*")
 
 
@@ -73,7 +74,7 @@ def parse_destination(value: str) -> Destination | None:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
             return None
-    if any(not label or len(label) > 63 for label in host.split(".")):
+    if any(not label or len(label) > 63 or not _LABEL.fullmatch(label) for label in host.split(".")):
         return None
     return Destination(raw, host, port)
 

@@ -88,6 +88,8 @@ class AccessPoint:
         self.clock = clock
         self._cache: dict[tuple[str | None, ...], _Cached] = {}
         self._snapshot: Snapshot | None = None
+        #: Goes up with every snapshot read, so callers can drop what they derived from the last.
+        self.generation = 0
         self._snapshot_error = ""
         self._stop = threading.Event()
         self._audit: queue.Queue[AuditRecord | None] | None = queue.Queue() if audit else None
@@ -116,6 +118,7 @@ class AccessPoint:
         self._snapshot = replace(snapshot, loaded_at=self.clock())
         self._snapshot_error = ""
         self._cache = {}
+        self.generation += 1
         return True
 
     def _refresher(self) -> None:

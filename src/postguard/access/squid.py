@@ -11,6 +11,7 @@ is answered ``ERR``, never dropped, and the helper keeps serving.
 from __future__ import annotations
 
 import ipaddress
+import select
 from collections.abc import Iterator
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -85,33 +86,104 @@ def answer_line(point: AccessPoint, line: str) -> str:
     return _reply(channel, decision, point.rules.how_to_ask)
 
 
-def _lines(stream: BinaryIO) -> Iterator[str | None]:
-    """Lines of the stream; ``None`` for one that was too long (its rest is skipped)."""
-    while True:
-        raw = stream.readline(MAX_LINE)
-        if not raw:
-            return
-        if not raw.endswith(b"\n") and len(raw) >= MAX_LINE:
-            while True:  # skip to the end of this over-long line
-                rest = stream.readline(MAX_LINE)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield None
-            continue
-        yield raw.decode("utf-8", "replace").rstrip("\r\n")
+class _LineReader:
+    """Lines from a stream, read in chunks, knowing whether another line is already here."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.buffer = b""
+        self.pos = 0
+        self.eof = False
+        read1 = getattr(stream, "read1", None)
+        self._read = read1 if read1 is not None else stream.read
+
+    def _fill(self) -> None:
+        chunk = self._read(65536)
+        self.buffer = self.buffer[self.pos :] + chunk
+        self.pos = 0
+        self.eof = not chunk
+
+    def lines(self) -> Iterator[str | None]:
+        """Each line, or ``None`` for one that was too long (its rest is skipped)."""
+        skipping = False
+        while True:
+            newline = self.buffer.find(b"\n", self.pos)
+            if newline < 0:
+                if len(self.buffer) - self.pos > MAX_LINE:  # drop the over-long part, keep skipping
+                    self.buffer, self.pos, skipping = b"", 0, True
+                    continue
+                if self.eof:
+                    rest = self.buffer[self.pos :]
+                    self.buffer, self.pos = b"", 0
+                    if skipping:
+                        yield None
+                    elif rest:
+                        yield rest.decode("utf-8", "replace").rstrip("\r")
+                    return
+                self._fill()
+                continue
+            raw = self.buffer[self.pos : newline]
+            self.pos = newline + 1
+            if skipping or len(raw) > MAX_LINE:
+                skipping = False
+                yield None
+                continue
+            yield raw.decode("utf-8", "replace").rstrip("\r")
+
+    def more_waiting(self) -> bool:
+        """Whether another line is here already, or more input is ready to read."""
+        if self.buffer.find(b"\n", self.pos) >= 0:
+            return True
+        try:
+            ready, _, _ = select.select([self.stream], [], [], 0)
+        except (ValueError, OSError, TypeError):  # no file descriptor (a test's BytesIO)
+            return False
+        return bool(ready)
+
+
+class _Answers:
+    """Answers per request (the line without its channel), for as long as the decision may be cached."""
+
+    def __init__(self, point: AccessPoint) -> None:
+        self.point = point
+        self.entries: dict[str, tuple[str, float, int]] = {}
+
+    def answer(self, line: str) -> str:
+        channel, _, rest = line.partition(" ")
+        if not (self.point.cache_enabled and channel.isdigit() and rest):
+            return answer_line(self.point, line)
+        now = self.point.clock()
+        hit = self.entries.get(rest)
+        if hit is not None and hit[1] > now and hit[2] == self.point.generation:
+            return f"{channel} {hit[0]}"
+        answer = answer_line(self.point, line)
+        head, _, body = answer.partition(" ")
+        if head == channel:
+            if len(self.entries) >= 100_000:
+                self.entries = {}
+            self.entries[rest] = (body, now + self.point.ttl, self.point.generation)
+        return answer
 
 
 def serve(point: AccessPoint, stdin: BinaryIO, stdout: BinaryIO) -> int:
-    """Answer every line until stdin closes; returns how many lines were answered."""
+    """Answer every line until stdin closes; returns how many lines were answered.
+
+    Answers are flushed whenever no more input is waiting, so Squid never
+    waits on an answer the helper holds back, and a burst costs one write.
+    """
     count = 0
-    for line in _lines(stdin):
+    answers = _Answers(point)
+    reader = _LineReader(stdin)
+    for line in reader.lines():
         if line is None:
             answer = _refuse(None, "line too long")
         elif not line.strip():
             answer = _refuse(None, "empty line")
         else:
-            answer = answer_line(point, line)
+            answer = answers.answer(line)
         stdout.write(answer.encode("utf-8") + b"\n")
-        stdout.flush()
         count += 1
+        if not reader.more_waiting():
+            stdout.flush()
+    stdout.flush()
     return count

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer._click.globals import get_current_context  # typer runs on its own copy of click
 
 from postguard.audit.chain import default_origin
 from postguard.cli.common import fail, out
@@ -78,7 +79,11 @@ def open_registry(
         overrides["database_url"] = database
     if keys_dir:
         overrides["keys_dir"] = keys_dir
-    return Opened(Settings(**overrides), migrate_check=migrate_check)
+    opened = Opened(Settings(**overrides), migrate_check=migrate_check)
+    context = get_current_context(silent=True)
+    if context is not None:  # close the database's connections when the command ends
+        context.call_on_close(opened.db.engine.dispose)
+    return opened
 
 
 def passphrase_for(name: KeyName, *, confirm: bool = False) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -46,6 +47,11 @@ class Database:
             self.engine: Engine = create_engine(url, echo=echo, **self._engine_options(url))
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise DatabaseError(f"Cannot use the database URL '{url}': {exc}") from None
+        if self.engine.dialect.name == "sqlite" and url not in ("sqlite://", "sqlite:///:memory:"):
+            folder = self.engine.url.database
+            parent = Path(folder).resolve().parent if folder else None
+            if parent is not None and not parent.is_dir():
+                raise DatabaseError(f"Cannot use the database '{url}': the folder {parent} does not exist.")
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
