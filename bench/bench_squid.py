@@ -127,7 +127,8 @@ def main() -> None:
             print(f"{label}: {args.requests:,} requests in waves of 100 channels, {args.runs} runs")
             print(
                 f"  median {statistics.median(rates):,.0f} decisions/s; time to each answer of a wave "
-                f"(medians of runs): p50 {statistics.median(p50s):.2f} ms, p99 {statistics.median(p99s):.2f} ms"
+                f"(medians of runs): p50 {statistics.median(p50s):.2f} ms, "
+                f"p99 {statistics.median(p99s):.2f} ms"
             )
             _, single = run(url, folder, 5_000, cache, width=1)
             q = statistics.quantiles(single, n=100)
