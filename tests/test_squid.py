@@ -61,9 +61,20 @@ def _python_for(user: str | None) -> str:
         return sys.executable
     ours = f"{sys.version_info.major}.{sys.version_info.minor}"
     for candidate in (sys.executable, "/usr/bin/python3"):
-        probe = subprocess.run(["runuser", "-u", user, "--", candidate, "-c",
-                                "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')"],
-                               capture_output=True, text=True, check=False)
+        probe = subprocess.run(
+            [
+                "runuser",
+                "-u",
+                user,
+                "--",
+                candidate,
+                "-c",
+                "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if probe.returncode == 0 and probe.stdout.strip() == ours:
             return candidate
     pytest.skip(f"no Python {ours} that the '{user}' user can run for the helper")
@@ -84,8 +95,14 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     registry.add_member("1001", service_number="3003", name="Pat PIO", roles="pio")
     registry.add_member("1001", service_number="4004", name="Una Officer", roles="officer")
     registry.add_computer("1001", asset_tag="PC-LOOP", addresses=["127.0.0.1"])
-    Grants(registry, work / "keys").authorise("1001", member="3003", computer="PC-LOOP", scope="category",
-                                              target="social-networking", reason="press office")
+    Grants(registry, work / "keys").authorise(
+        "1001",
+        member="3003",
+        computer="PC-LOOP",
+        scope="category",
+        target="social-networking",
+        reason="press office",
+    )
     for path in work.rglob("*"):
         path.chmod(0o777 if path.is_dir() else 0o666)
     origin = ThreadingHTTPServer(("127.0.0.1", 0), _Origin)
@@ -93,8 +110,9 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     port = _free_port()
     passwords = []
     for number, secret in (("3003", "pw3"), ("4004", "pw4")):
-        hashed = subprocess.run(["openssl", "passwd", "-apr1", secret], capture_output=True, text=True,
-                                check=True).stdout.strip()
+        hashed = subprocess.run(
+            ["openssl", "passwd", "-apr1", secret], capture_output=True, text=True, check=True
+        ).stdout.strip()
         passwords.append(f"{number}:{hashed}")
     (work / "passwords").write_text("\n".join(passwords) + "\n")
     (work / "hosts").write_text("127.0.0.1 facebook.com www.facebook.com origin.test\n")
@@ -108,8 +126,11 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
         f"exec {_python_for(user)} -m postguard squid-helper --ttl 2\n"
     )
     helper.chmod(0o755)
-    subprocess.run([sys.executable, "-m", "postguard", "squid-errors", str(work / "errors")], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "postguard", "squid-errors", str(work / "errors")],
+        check=True,
+        capture_output=True,
+    )
     for path in (work / "errors").iterdir():
         path.chmod(0o644)
     name = f"pgt{uuid.uuid4().hex[:6]}"
