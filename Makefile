@@ -49,6 +49,7 @@ eval: $(STAMP)  ## Measure the checker on the shared dev set (measuring only)
 bench: $(STAMP)  ## Run the benchmarks (they print their figures)
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_squid.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -257,3 +257,14 @@ def test_clause_c_through_check_with_the_registry(world: World, monkeypatch: pyt
     assert load_public(world.keys_dir, "commissioner").key_id == world.commissioner_key.key_id
     snapshot = load_snapshot(world.db, None)  # without the public key no permission is honoured
     assert snapshot.permissions == ()
+
+
+def test_sites_commands() -> None:
+    runner = CliRunner()
+    found = runner.invoke(app, ["sites", "lookup", "https://video.xx.fbcdn.net/v/1.mp4", "--json"])
+    assert found.exit_code == 1 and json.loads(found.output)["category"] == "social-networking"
+    outside = runner.invoke(app, ["sites", "lookup", "https://www.gov.uk/"])
+    assert outside.exit_code == 0 and "outside the policy" in outside.output
+    assert runner.invoke(app, ["sites", "lookup", "::::"]).exit_code == 2
+    listed = json.loads(runner.invoke(app, ["sites", "list", "--category", "wikis", "--json"]).output)
+    assert {"site": "wikipedia.org", "category": "wikis"} in listed

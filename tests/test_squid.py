@@ -176,7 +176,7 @@ http_access allow all
             [SQUID, "-n", name, "-f", str(conf), "-k", "shutdown"], capture_output=True, check=False
         )
         time.sleep(1.5)
-        subprocess.run(["pkill", "-f", f"-n {name}"], check=False)
+        subprocess.run(["pkill", "-f", "--", f"squid -n {name}"], check=False)
         origin.shutdown()
         origin.server_close()
         db.engine.dispose()
