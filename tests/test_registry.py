@@ -199,7 +199,7 @@ def test_an_older_database_migrates_without_loss(database_url: str) -> None:
             {"t": "2024-01-01 00:00:00+00:00"},
         )
     before, after = db.upgrade()
-    assert (before, after) == ("0001", "0002")
+    assert (before, after) == ("0001", db.head_revision())
     with db.session() as session:
         member = session.scalar(sa.select(Member).where(Member.service_number == "77"))
         assert member is not None and member.name == "Old Timer" and member.roles == ["officer"]

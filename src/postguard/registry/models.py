@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "ROLES",
+    "ApiToken",
     "AuditCheckpoint",
     "AuditEntry",
     "Authorisation",
@@ -179,6 +180,21 @@ class Permission(Base):
     member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
     device: Mapped[PersonalDevice | None] = relationship()
     issued_by: Mapped[Member] = relationship(foreign_keys=[issued_by_id])
+
+
+class ApiToken(Base):
+    """A machine's bearer token: acts as its member, with that member's roles. Only a hash is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    created_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    member: Mapped[Member] = relationship()
 
 
 class AuditEntry(Base):

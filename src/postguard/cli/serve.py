@@ -1,0 +1,73 @@
+"""``postguard serve`` (the service) and ``postguard token`` (API tokens for machines)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from postguard.cli.common import err, out, translate_errors
+from postguard.cli.records import ActorOption, DatabaseOption, KeysDirOption, open_registry
+
+token_app = typer.Typer(
+    help="API tokens for machines calling the service (a proxy, a script).", no_args_is_help=True
+)
+
+
+@token_app.command("create")
+def token_create(
+    member: Annotated[str, typer.Option(help="The member the token acts as (its roles apply).")],
+    name: Annotated[str, typer.Option(help="What uses it, e.g. 'proxy-01'.")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Create a token (it_admin); it is printed once and only its hash is kept."""
+    from postguard.registry.tokens import create_token
+
+    with translate_errors():
+        opened = open_registry(database)
+        token, row = create_token(opened.registry, opened.actor(actor), member=member, name=name)
+    err.print(f"Token {row.id} ('{name}') acts as {member}. Keep it secret; it is not shown again:")
+    typer.echo(token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Revoke a token at once (it_admin)."""
+    from postguard.registry.tokens import revoke_token
+
+    with translate_errors():
+        opened = open_registry(database)
+        revoke_token(opened.registry, opened.actor(actor), token_id=token_id)
+    out.print(f"Token {token_id} is revoked.")
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8400,
+    workers: Annotated[int, typer.Option(help="Server processes (they share the database).", min=1)] = 1,
+    database: DatabaseOption = None,
+    keys_dir: KeysDirOption = None,
+) -> None:
+    """Run the service (the API under /api/v1, its OpenAPI document at /openapi.json) until stopped.
+
+    Example: postguard serve --port 8400 --database postgresql+psycopg://postgres@127.0.0.1/test
+    """
+    import os
+
+    import uvicorn
+
+    if database:
+        os.environ["POSTGUARD_DATABASE_URL"] = database
+    if keys_dir:
+        os.environ["POSTGUARD_KEYS_DIR"] = str(keys_dir)
+    with translate_errors():
+        open_registry(database, keys_dir).db.require_current()  # fail here, clearly, not in a worker
+    out.print(f"postguard service on http://{host}:{port}/  (API /api/v1, OpenAPI document /openapi.json)")
+    uvicorn.run(
+        "postguard.web.asgi:build", host=host, port=port, workers=workers, log_level="info", factory=True
+    )

@@ -1,0 +1,85 @@
+"""create_app(settings): the service, wired. Nothing is read at import.
+
+The app holds one loaded checker, one registry and one access point
+(snapshot, cache, audit writer) for its lifetime; every route reaches them
+through the named dependencies in :mod:`postguard.web.deps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from postguard import __version__
+from postguard.access.point import AccessPoint
+from postguard.checks.engine import Checker
+from postguard.checks.model.inference import SentenceModel, default_model
+from postguard.policy import default_pack, load_pack
+from postguard.registry.db import Database
+from postguard.registry.grants import Grants
+from postguard.registry.service import Registry
+from postguard.settings import Settings
+from postguard.web.deps import State
+from postguard.web.problems import install_problem_handlers, problem
+from postguard.web.routes import access, audit, check, registry
+
+__all__ = ["MAX_BODY", "create_app"]
+
+#: Largest request body taken (a post is at most 64 KiB of text; JSON escapes can double it).
+MAX_BODY = 256 * 1024
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    db = Database(settings.database_url)
+    db.require_current()
+    pack = load_pack(settings.policy) if settings.policy else default_pack()
+    model = SentenceModel.load(settings.model) if settings.model else default_model()
+    reg = Registry(db, origin="api")
+    grants = Grants(reg, settings.keys_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        point = AccessPoint(db, pack, settings.keys_dir, via="api")
+        app.state.postguard = State(settings, reg, grants, Checker(pack, model, permissions=grants), point)
+        try:
+            yield
+        finally:
+            point.close()
+            db.engine.dispose()
+
+    app = FastAPI(
+        title="postguard",
+        version=__version__,
+        summary="The department's Social Media Policy, in force: checks, registry, access, audit.",
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads its scripts from a CDN: nothing may leave the machine
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            response: Response = problem(
+                413, "too-large", "Request too large", f"The body is over {MAX_BODY // 1024} KiB."
+            )
+        else:
+            response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    for router in (check.router, access.router, audit.router, registry.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,80 @@
+"""Named dependencies: the service's state, and who is calling (a bearer API token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from postguard.access.point import AccessPoint
+from postguard.audit.chain import AuditRecord
+from postguard.checks.engine import Checker
+from postguard.registry.grants import Grants
+from postguard.registry.service import Registry
+from postguard.registry.tokens import TokenHolder, resolve_token
+from postguard.settings import Settings
+
+__all__ = ["Caller", "ServiceDep", "State", "require"]
+
+
+@dataclass
+class State:
+    settings: Settings
+    registry: Registry
+    grants: Grants
+    checker: Checker
+    access: AccessPoint
+
+
+def _state(request: Request) -> State:
+    state: State = request.app.state.postguard
+    return state
+
+
+ServiceDep = Annotated[State, Depends(_state)]
+
+
+def _caller(request: Request, state: ServiceDep) -> TokenHolder:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    holder = resolve_token(state.registry, token.strip()) if scheme.lower() == "bearer" else None
+    if holder is None:
+        raise HTTPException(
+            401,
+            "Give a valid API token: 'Authorization: Bearer pgt_...' (postguard token create).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return holder
+
+
+Caller = Annotated[TokenHolder, Depends(_caller)]
+
+
+def require(*roles: str) -> Any:
+    """A dependency that lets only callers with one of ``roles`` through, and audits a refusal."""
+
+    def check(request: Request, caller: Caller, state: ServiceDep) -> TokenHolder:
+        if roles and not set(roles) & caller.roles:
+            with state.registry.db.session() as session:
+                state.registry.audit(
+                    session,
+                    AuditRecord(
+                        caller.service_number,
+                        "denied",
+                        f"api:{request.method} {request.url.path}",
+                        detail={
+                            "needs": sorted(roles),
+                            "has": sorted(caller.roles),
+                            "token": caller.token_name,
+                        },
+                        origin=f"api:{request.client.host if request.client else '-'}",
+                    ),
+                )
+            raise HTTPException(
+                403,
+                f"{caller.service_number} may not do this: it needs the role {' or '.join(sorted(roles))}.",
+            )
+        return caller
+
+    return Depends(check)

@@ -1,0 +1,50 @@
+"""GET /api/v1/audit (search) and POST /api/v1/audit/verify, for auditors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from postguard.audit.checkpoints import entries
+from postguard.audit.verify import verify
+from postguard.errors import SigningKeyError
+from postguard.registry.keys import load_public
+from postguard.web.deps import ServiceDep, require
+from postguard.web.schemas import VerifyOut
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+AUDITORS = ("auditor", "commissioner", "it_admin")
+
+
+@router.get("", dependencies=[require(*AUDITORS)], summary="Search the audit trail")
+def audit_search(
+    state: ServiceDep,
+    since: dt.datetime | None = None,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    clause: Annotated[str | None, Query(max_length=32)] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    when = since if since is None or since.tzinfo else since.replace(tzinfo=dt.UTC)
+    with state.registry.db.session() as session:
+        return list(entries(session, since=when, actor=actor, clause=clause, action=action, limit=limit))
+
+
+@router.post("/verify", dependencies=[require(*AUDITORS)], summary="Verify the chain and its checkpoints")
+def audit_verify(state: ServiceDep) -> VerifyOut:
+    try:
+        public = load_public(state.settings.keys_dir, "department")
+    except SigningKeyError:
+        public = None
+    report = verify(state.registry.db.engine, public)
+    return VerifyOut(
+        ok=report.ok,
+        entries=report.entries,
+        checkpoints=report.checkpoints,
+        checkpoints_verified=report.checkpoints_verified,
+        first_bad=report.first_bad,
+        problem=report.problem,
+        warnings=report.warnings,
+    )

@@ -1,0 +1,21 @@
+"""POST /api/v1/check: one post in contract.md's input shape, its report in the output shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from postguard.checks.types import Context, Post
+from postguard.web.deps import ServiceDep, require
+from postguard.web.schemas import CheckIn
+
+router = APIRouter(prefix="/api/v1", tags=["check"])
+
+
+@router.post("/check", dependencies=[require()], summary="Check a post against every clause")
+def check_post(body: CheckIn, state: ServiceDep) -> dict[str, Any]:
+    """The contract's output line: decision, findings (and advice), for the post given."""
+    context = Context.from_dict(body.context.model_dump() if body.context else None)
+    report = state.checker.check_post(Post(body.text, context))
+    return report.to_dict(body.id)

@@ -1,0 +1,136 @@
+"""The service's API on SQLite and PostgreSQL: tokens, roles, problem details, bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from conftest import World
+from postguard.registry.tokens import create_token
+from postguard.settings import Settings
+from postguard.web import create_app
+
+
+@pytest.fixture
+def api(world: World) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    tokens = {}
+    for member in ("IT-1", "PIO-1", "AUD-1"):
+        token, _ = create_token(world.registry, "IT-1", member=member, name=f"test-{member}")
+        tokens[member] = token
+    app = create_app(Settings(database_url=world.db.url, keys_dir=world.keys_dir))
+    with TestClient(app) as client:
+        yield client, tokens
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_check_follows_the_contract(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    body = {
+        "id": "p-1",
+        "text": "We got our man! The thug is behind bars.",
+        "context": {"account": "official", "capacity": "official", "attachments": [], "permissions": []},
+    }
+    response = client.post("/api/v1/check", json=body, headers=_auth(tokens["PIO-1"]))
+    assert response.status_code == 200
+    report = response.json()
+    assert report["id"] == "p-1" and report["decision"] == "block"
+    finding = report["findings"][0]
+    assert set(finding) >= {"clause", "span", "evidence", "score", "explanation", "suggestion"}
+    assert body["text"][finding["span"][0] : finding["span"][1]] == finding["evidence"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"text": ""}, 422, "empty"),
+        ({"text": "   "}, 422, "empty"),
+        ({"text": 42}, 422, "Invalid request"),
+        ({"txt": "hello"}, 422, "Invalid request"),
+        ({"text": "x", "context": {"account": "pirate"}}, 422, "Invalid request"),
+        ({"text": "x" * 70_000}, 422, "Invalid request"),
+    ],
+)
+def test_bad_check_input_is_a_problem_document(
+    api: tuple[TestClient, dict[str, str]], body: object, status: int, needle: str
+) -> None:
+    client, tokens = api
+    response = client.post("/api/v1/check", json=body, headers=_auth(tokens["PIO-1"]))
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == status and needle.lower() in (problem["title"] + problem["detail"]).lower()
+
+
+def test_oversized_bodies_and_missing_tokens(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    big = client.post(
+        "/api/v1/check",
+        content=b"x" * 300_000,
+        headers={**_auth(tokens["PIO-1"]), "content-type": "application/json"},
+    )
+    assert big.status_code == 413
+    assert client.post("/api/v1/check", json={"text": "hi"}).status_code == 401
+    assert client.post("/api/v1/check", json={"text": "hi"}, headers=_auth("pgt_forged")).status_code == 401
+    assert client.get("/api/v1/members/NOPE", headers=_auth(tokens["IT-1"])).json()["status"] == 404
+
+
+def test_roles_are_enforced_and_refusals_audited(
+    api: tuple[TestClient, dict[str, str]], world: World
+) -> None:
+    client, tokens = api
+    denied = client.get("/api/v1/audit", headers=_auth(tokens["PIO-1"]))
+    assert denied.status_code == 403 and "needs the role" in denied.json()["detail"]
+    with world.db.engine.connect() as conn:
+        last = conn.execute(sa.text("SELECT actor, action FROM audit_entry ORDER BY seq DESC LIMIT 1")).one()
+    assert tuple(last) == ("PIO-1", "denied")
+    entries = client.get(
+        "/api/v1/audit", params={"actor": "IT-1", "limit": 5}, headers=_auth(tokens["AUD-1"])
+    )
+    assert entries.status_code == 200 and all(e["actor"] == "IT-1" for e in entries.json())
+    verified = client.post("/api/v1/audit/verify", headers=_auth(tokens["AUD-1"])).json()
+    assert verified["ok"] is True and verified["entries"] > 5
+    members = client.get("/api/v1/members", headers=_auth(tokens["AUD-1"])).json()
+    assert {m["service_number"] for m in members} >= {"IT-1", "PIO-1"}
+
+
+def test_access_decide_endpoint(api: tuple[TestClient, dict[str, str]], world: World) -> None:
+    client, tokens = api
+    body = {"destination": "https://x.com/police", "member": "PIO-1", "address": "10.0.0.5"}
+    decision = client.post("/api/v1/access/decide", json=body, headers=_auth(tokens["IT-1"])).json()
+    assert decision["allowed"] is False and decision["clause"] == "B"
+    assert client.post("/api/v1/access/decide", json=body, headers=_auth(tokens["PIO-1"])).status_code == 403
+    bad = client.post(
+        "/api/v1/access/decide", json={"destination": "", "member": "x"}, headers=_auth(tokens["IT-1"])
+    )
+    assert bad.status_code == 422
+
+
+def test_revoked_token_stops_working(api: tuple[TestClient, dict[str, str]], world: World) -> None:
+    from postguard.registry.tokens import revoke_token
+
+    client, tokens = api
+    with world.db.engine.connect() as conn:
+        token_id = conn.execute(sa.text("SELECT id FROM api_token WHERE name = 'test-PIO-1'")).scalar_one()
+    revoke_token(world.registry, "IT-1", token_id=token_id)
+    assert (
+        client.post("/api/v1/check", json={"text": "hi"}, headers=_auth(tokens["PIO-1"])).status_code == 401
+    )
+
+
+def test_the_openapi_document_lists_the_routes(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, _ = api
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {
+        "/api/v1/check",
+        "/api/v1/access/decide",
+        "/api/v1/audit",
+        "/api/v1/audit/verify",
+        "/api/v1/members",
+    } <= set(paths)
