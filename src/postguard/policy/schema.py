@@ -23,6 +23,7 @@ __all__ = [
     "MediaRules",
     "PolicyInfo",
     "PolicyPack",
+    "WorkflowRules",
 ]
 
 Decision = Literal["allow", "review", "block"]
@@ -148,6 +149,18 @@ class AccessRules(_Strict):
     how_to_ask: str = "Ask the Information Technology Unit for an authorisation, naming the site and why."
 
 
+class WorkflowRules(_Strict):
+    """How drafts become publications: approvals, and how long a submission may wait."""
+
+    approval_timeout_hours: float = Field(
+        48.0, gt=0, le=24 * 90, description="A submission not approved in this time expires, visibly."
+    )
+    approvals_required: int = Field(1, ge=1, le=5, description="Approvals a post needs by default.")
+    second_approval_accounts: tuple[str, ...] = Field(
+        (), description="Official accounts ('platform:handle') whose posts need two approvals."
+    )
+
+
 class PolicyPack(_Strict):
     schema_version: Literal[1] = 1
     policy: PolicyInfo
@@ -158,6 +171,7 @@ class PolicyPack(_Strict):
     media: MediaRules
     decision_rules: tuple[DecisionRule, ...]
     access: AccessRules = AccessRules()
+    workflow: WorkflowRules = WorkflowRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyPack:

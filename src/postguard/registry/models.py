@@ -33,10 +33,12 @@ __all__ = [
     "Authorisation",
     "Base",
     "Computer",
+    "Draft",
     "Member",
     "OfficialAccount",
     "Permission",
     "PersonalDevice",
+    "Review",
     "UtcDateTime",
 ]
 
@@ -195,6 +197,49 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
     member: Mapped[Member] = relationship()
+
+
+class Draft(Base):
+    """A post on its way from draft to publication (see :mod:`postguard.workflow`)."""
+
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("official_account.id"))
+    text: Mapped[str] = mapped_column(Text)
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    device: Mapped[str] = mapped_column(String(128), default="")
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    policy_version: Mapped[str] = mapped_column(String(200), default="")
+    approvals_needed: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    submitted_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]
+    scheduled_for: Mapped[dt.datetime | None]
+
+    author: Mapped[Member] = relationship()
+    account: Mapped[OfficialAccount | None] = relationship()
+
+
+class Review(Base):
+    """One reviewer's decision on one submission of a draft."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    action: Mapped[str] = mapped_column(String(16))  # approve | return
+    comment: Mapped[str] = mapped_column(Text, default="")
+    permission: Mapped[str] = mapped_column(String(32), default="")
+    submission: Mapped[int] = mapped_column(Integer, default=1)
+    at: Mapped[dt.datetime]
+
+    reviewer: Mapped[Member] = relationship()
 
 
 class AuditEntry(Base):

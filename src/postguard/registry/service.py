@@ -38,6 +38,8 @@ WHO_MAY: dict[str, frozenset[str]] = {
     "authorisation": frozenset({"it_admin", "commissioner"}),
     "permission": frozenset({"commissioner"}),
     "audit": frozenset({"auditor", "commissioner", "it_admin"}),
+    "draft": frozenset({"pio", "officer"}),
+    "review": frozenset({"reviewer", "commissioner"}),
 }
 
 

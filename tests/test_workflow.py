@@ -1,0 +1,160 @@
+"""The review workflow on SQLite and PostgreSQL: every rule, every step audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import World
+from postguard import default_checker
+from postguard.errors import AccessDeniedError, ConflictError, ValidationError
+from postguard.workflow import Workflow
+
+CLEAN = "ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass."
+GUILTY = "We got our man! He was arrested at his home in Northfield this morning."
+VICTIM = "The victim, Shanice Morgan, is recovering in hospital. Thank you to the public for their help."
+
+
+@pytest.fixture
+def flow(world: World) -> Workflow:
+    world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles="reviewer")
+    world.registry.add_account("IT-1", platform="mastodon", handle="@police@social.example")
+    world.registry.add_account("IT-1", platform="x", handle="@police")
+    return Workflow(world.registry, world.grants, default_checker())
+
+
+def _actions(world: World, code: str) -> list[str]:
+    with world.db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT action FROM audit_entry WHERE target = :t ORDER BY seq"), {"t": f"draft:{code}"}
+        ).all()
+    return [r[0] for r in rows]
+
+
+def test_draft_to_approval_with_a_return_in_between(flow: Workflow, world: World) -> None:
+    draft = flow.create("PIO-1", text=GUILTY, account="mastodon:@police@social.example")
+    assert draft.state == "checked" and {f["clause"] for f in draft.report["findings"]} >= {"A.iii.guilt"}
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    returned = flow.return_("REV-1", draft.code, comment="Do not call him guilty before a verdict.")
+    assert returned.state == "returned"
+    flow.edit("PIO-1", draft.code, text="A 30-year-old man has been charged with robbery of the corner shop.")
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    approved = flow.approve("REV-1", draft.code)
+    assert approved.state == "approved"
+    record = flow.get(draft.code)
+    assert [r["action"] for r in record["reviews"]] == ["return", "approve"]
+    assert _actions(world, draft.code) == [
+        "draft.create",
+        "draft.submit",
+        "review.return",
+        "draft.edit",
+        "draft.submit",
+        "review.approve",
+    ]
+
+
+def test_no_one_approves_their_own_post(flow: Workflow, world: World) -> None:
+    world.registry.change_member("IT-1", "PIO-1", roles="pio,reviewer")
+    draft = flow.create("PIO-1", text=CLEAN)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(AccessDeniedError, match="own post"):
+        flow.approve("PIO-1", draft.code)
+
+
+def test_findings_need_a_recorded_reason(flow: Workflow) -> None:
+    draft = flow.create("PIO-1", text=GUILTY)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(ValidationError, match="record why"):
+        flow.approve("REV-1", draft.code)
+    assert flow.approve("REV-1", draft.code, reason="Quoting the court's own words.").state == "approved"
+
+
+def test_confidential_material_needs_a_valid_release(flow: Workflow, world: World) -> None:
+    draft = flow.create("PIO-1", text=VICTIM)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(ValidationError, match="confidential-release"):
+        flow.approve("REV-1", draft.code, reason="family consented")
+    with pytest.raises(ValidationError, match="cannot release"):
+        flow.approve("REV-1", draft.code, reason="family consented", permission="CP-2026-0999")
+    code = world.grants.permit(
+        "CP-1",
+        world.commissioner_key,
+        kind="confidential-release",
+        member="PIO-1",
+        post=draft.code,
+        reason="family asked",
+        text_="The victim may be named.",
+    ).code
+    assert flow.approve("REV-1", draft.code, reason="family consented", permission=code).state == "approved"
+
+
+def test_clause_c_on_the_submitting_device(flow: Workflow, world: World) -> None:
+    draft = flow.create("PIO-1", text=CLEAN)
+    submitted = flow.submit("PIO-1", draft.code, device="IMEI-1")
+    assert any(f["clause"] == "C" for f in submitted.report["findings"])
+    with pytest.raises(ValidationError, match="clause C"):
+        flow.approve("REV-1", draft.code, reason="urgent")
+    world.grants.permit(
+        "CP-1",
+        world.commissioner_key,
+        kind="personal-device",
+        member="PIO-1",
+        device="IMEI-1",
+        reason="on call",
+        text_="May use the phone for the department's accounts.",
+    )
+    flow.return_("REV-1", draft.code, comment="Resubmit now that your device is covered.")
+    resubmitted = flow.submit("PIO-1", draft.code, device="IMEI-1")
+    assert (
+        not resubmitted.report["findings"]
+        and "written permission" in resubmitted.report["advice"][0]["explanation"]
+    )
+    assert flow.approve("REV-1", draft.code).state == "approved"
+
+
+def test_an_account_can_require_a_second_approval(world: World) -> None:
+    from dataclasses import replace
+
+    world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles="reviewer")
+    world.registry.add_account("IT-1", platform="x", handle="@police")
+    checker = default_checker()
+    pack = checker.pack.model_copy(
+        update={
+            "workflow": checker.pack.workflow.model_copy(update={"second_approval_accounts": ("x:@police",)})
+        }
+    )
+    from postguard.checks.engine import Checker
+
+    flow = Workflow(world.registry, world.grants, Checker(pack, checker.model))
+    draft = flow.create("PIO-1", text=CLEAN, account="x:@police")
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    assert flow.approve("REV-1", draft.code).state == "submitted"
+    with pytest.raises(ConflictError, match=r"approved .* already"):
+        flow.approve("REV-1", draft.code)
+    assert flow.approve("REV-2", draft.code).state == "approved"
+    assert replace is not None
+
+
+def test_a_submission_not_approved_in_time_expires_visibly(flow: Workflow, world: World) -> None:
+    draft = flow.create("PIO-1", text=CLEAN)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
+    assert flow.expire_overdue(later) == [draft.code]
+    assert flow.get(draft.code)["state"] == "expired"
+    assert _actions(world, draft.code)[-1] == "draft.expire"
+    with pytest.raises(ConflictError, match="expired"):
+        flow.approve("REV-1", draft.code)
+
+
+def test_only_the_author_edits_and_states_are_enforced(flow: Workflow) -> None:
+    draft = flow.create("PIO-1", text=CLEAN)
+    with pytest.raises(AccessDeniedError):
+        flow.create("REV-1", text=CLEAN)  # a reviewer is not an author
+    with pytest.raises(ConflictError, match="checked"):
+        flow.approve("REV-1", draft.code)  # not submitted yet
+    with pytest.raises(ValidationError, match="comment"):
+        flow.return_("REV-1", draft.code, comment=" ")
+    with pytest.raises(ValidationError, match="platform:handle"):
+        flow.create("PIO-1", text=CLEAN, account="mastodon")
