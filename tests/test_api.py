@@ -134,3 +134,44 @@ def test_the_openapi_document_lists_the_routes(api: tuple[TestClient, dict[str, 
         "/api/v1/audit/verify",
         "/api/v1/members",
     } <= set(paths)
+
+
+def test_the_workflow_over_the_api(api: tuple[TestClient, dict[str, str]], world: World) -> None:
+    client, tokens = api
+    reviewer, _ = create_token(world.registry, "IT-1", member="REV-1", name="test-REV-1")
+    text = "We got our man! He was arrested at his home in Northfield this morning."
+    made = client.post("/api/v1/drafts", json={"text": text}, headers=_auth(tokens["PIO-1"]))
+    assert made.status_code == 201, made.text
+    draft = made.json()
+    assert draft["state"] == "checked" and any(f["clause"] == "A.iii.guilt" for f in draft["findings"])
+    code = draft["id"]
+    assert (
+        client.post(
+            f"/api/v1/drafts/{code}/submit", json={"device": "PC-1"}, headers=_auth(tokens["PIO-1"])
+        ).json()["state"]
+        == "submitted"
+    )
+    own = client.post(f"/api/v1/drafts/{code}/approve", json={}, headers=_auth(tokens["PIO-1"]))
+    assert own.status_code == 403
+    no_reason = client.post(f"/api/v1/drafts/{code}/approve", json={}, headers=_auth(reviewer))
+    assert no_reason.status_code == 422 and "record why" in no_reason.json()["detail"]
+    back = client.post(
+        f"/api/v1/drafts/{code}/return", json={"comment": "Neutral wording, please."}, headers=_auth(reviewer)
+    )
+    assert back.json()["state"] == "returned"
+    fixed = client.put(
+        f"/api/v1/drafts/{code}",
+        json={"text": "A 41-year-old man has been charged with robbery and will appear in court on Monday."},
+        headers=_auth(tokens["PIO-1"]),
+    )
+    assert fixed.json()["findings"] == []
+    client.post(f"/api/v1/drafts/{code}/submit", json={"device": "PC-1"}, headers=_auth(tokens["PIO-1"]))
+    approved = client.post(f"/api/v1/drafts/{code}/approve", json={}, headers=_auth(reviewer)).json()
+    assert approved["state"] == "approved" and [r["action"] for r in approved["reviews"]] == [
+        "return",
+        "approve",
+    ]
+    listed = client.get("/api/v1/drafts", params={"state": "approved"}, headers=_auth(reviewer)).json()
+    assert [d["id"] for d in listed] == [code]
+    assert client.get("/api/v1/drafts", params={"state": "nope"}, headers=_auth(reviewer)).status_code == 422
+    assert client.get("/api/v1/drafts/D-99999", headers=_auth(reviewer)).status_code == 404

@@ -134,3 +134,11 @@ def test_two_violations_give_two_findings(checker: Checker) -> None:
     report = checker.check(text)
     assert {"A.iii.guilt", "A.iv.political"} <= report.clauses
     assert len(report.findings) >= 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: the post head reads 'arrested' in a one-line post as guilt (see CHANGELOG, Known issues)",
+)
+def test_a_one_line_neutral_arrest_report_is_allowed(checker: Checker) -> None:
+    assert checker.check("A 41-year-old man was arrested this morning.").decision == "allow"

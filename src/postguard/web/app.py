@@ -23,7 +23,8 @@ from postguard.registry.service import Registry
 from postguard.settings import Settings
 from postguard.web.deps import State
 from postguard.web.problems import install_problem_handlers, problem
-from postguard.web.routes import access, audit, check, registry
+from postguard.web.routes import access, audit, check, drafts, registry
+from postguard.workflow import Workflow
 
 __all__ = ["MAX_BODY", "create_app"]
 
@@ -50,7 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         point = AccessPoint(db, pack, settings.keys_dir, via="api")
-        app.state.postguard = State(settings, reg, grants, Checker(pack, model, permissions=grants), point)
+        checker = Checker(pack, model, permissions=grants)
+        app.state.postguard = State(settings, reg, grants, checker, point, Workflow(reg, grants, checker))
         try:
             yield
         finally:
@@ -80,6 +82,6 @@ def create_app(settings: Settings) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    for router in (check.router, access.router, audit.router, registry.router):
+    for router in (check.router, drafts.router, access.router, audit.router, registry.router):
         app.include_router(router)
     return app

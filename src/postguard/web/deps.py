@@ -14,6 +14,7 @@ from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
 from postguard.registry.tokens import TokenHolder, resolve_token
 from postguard.settings import Settings
+from postguard.workflow import Workflow
 
 __all__ = ["Caller", "ServiceDep", "State", "require"]
 
@@ -25,6 +26,7 @@ class State:
     grants: Grants
     checker: Checker
     access: AccessPoint
+    workflow: Workflow
 
 
 def _state(request: Request) -> State:

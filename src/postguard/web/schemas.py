@@ -6,7 +6,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AccessDecideIn", "AccessDecisionOut", "CheckContextIn", "CheckIn", "VerifyOut"]
+__all__ = [
+    "AccessDecideIn",
+    "AccessDecisionOut",
+    "ApproveIn",
+    "CheckContextIn",
+    "CheckIn",
+    "DraftIn",
+    "ReturnIn",
+    "SubmitIn",
+    "VerifyOut",
+]
 
 
 class CheckContextIn(BaseModel):
@@ -60,3 +70,30 @@ class VerifyOut(BaseModel):
 
 
 JsonDict = dict[str, Any]
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=65_536)
+    account: str | None = Field(None, max_length=300, examples=["mastodon:@police@social.example"])
+    context: CheckContextIn | None = None
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = Field(min_length=1, max_length=128, description="Asset tag or personal device id.")
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("", max_length=4000, description="Why a post with findings may be published.")
+    permission: str = Field("", max_length=32, description="A confidential-release permission id.")
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(min_length=1, max_length=4000)

@@ -1,0 +1,74 @@
+"""Drafts and reviews: /api/v1/drafts (the workflow's routes; the rules live in postguard.workflow)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from postguard.registry.tokens import TokenHolder
+from postguard.web.deps import ServiceDep, require
+from postguard.web.schemas import ApproveIn, DraftIn, ReturnIn, SubmitIn
+from postguard.workflow import STATES
+
+router = APIRouter(prefix="/api/v1/drafts", tags=["workflow"])
+AUTHORS = ("pio", "officer")
+REVIEWERS = ("reviewer", "commissioner")
+AuthorDep = Annotated[TokenHolder, require(*AUTHORS)]
+ReviewerDep = Annotated[TokenHolder, require(*REVIEWERS)]
+
+
+@router.post("", status_code=201, summary="Write a draft (it is checked at once)")
+def create_draft(body: DraftIn, state: ServiceDep, caller: AuthorDep) -> dict[str, Any]:
+    draft = state.workflow.create(
+        caller.service_number,
+        text=body.text,
+        account=body.account,
+        context=body.context.model_dump() if body.context else None,
+    )
+    return state.workflow.get(draft.code)
+
+
+@router.get("", dependencies=[require()], summary="List drafts, by state")
+def list_drafts(
+    state: ServiceDep, state_: Annotated[str | None, Query(alias="state")] = None
+) -> list[dict[str, Any]]:
+    if state_ is not None and state_ not in STATES:
+        from postguard.errors import ValidationError
+
+        raise ValidationError(f"state must be one of {', '.join(STATES)}.")
+    return state.workflow.list(state_)
+
+
+@router.get("/{code}", dependencies=[require()], summary="One draft, its findings and reviews")
+def get_draft(code: str, state: ServiceDep) -> dict[str, Any]:
+    return state.workflow.get(code)
+
+
+@router.put("/{code}", summary="Edit a draft (its author, while checked or returned)")
+def edit_draft(code: str, body: DraftIn, state: ServiceDep, caller: AuthorDep) -> dict[str, Any]:
+    state.workflow.edit(
+        caller.service_number,
+        code,
+        text=body.text,
+        context=body.context.model_dump() if body.context else None,
+    )
+    return state.workflow.get(code)
+
+
+@router.post("/{code}/submit", summary="Submit for review from a device (clause C applies)")
+def submit_draft(code: str, body: SubmitIn, state: ServiceDep, caller: AuthorDep) -> dict[str, Any]:
+    state.workflow.submit(caller.service_number, code, device=body.device)
+    return state.workflow.get(code)
+
+
+@router.post("/{code}/approve", summary="Approve a submission (not one's own)")
+def approve_draft(code: str, body: ApproveIn, state: ServiceDep, caller: ReviewerDep) -> dict[str, Any]:
+    state.workflow.approve(caller.service_number, code, reason=body.reason, permission=body.permission)
+    return state.workflow.get(code)
+
+
+@router.post("/{code}/return", summary="Return a submission to its author with a comment")
+def return_draft(code: str, body: ReturnIn, state: ServiceDep, caller: ReviewerDep) -> dict[str, Any]:
+    state.workflow.return_(caller.service_number, code, comment=body.comment)
+    return state.workflow.get(code)
