@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PORT   ?= 8400
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: run test services lint typecheck unit train eval bench clean help
@@ -15,14 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
-run: $(STAMP)  ## Set up .venv and start postguard (checks the example posts)
-	@$(BIN)/postguard --version
-	@echo "Checking the example posts (examples/posts.jsonl) with the shipped policy and model:"
-	@$(BIN)/postguard eval examples/posts.jsonl
-	@echo
-	@echo "Try:  $(BIN)/postguard check \"We got our man! The thug is behind bars.\""
-	@echo "      $(BIN)/postguard policy show"
-	@echo "      $(BIN)/postguard --help"
+run: $(STAMP)  ## Set up .venv, a demo department on SQLite (demo/), and start the service
+	@$(BIN)/python -m postguard.demo demo
+	@echo "Starting postguard on http://127.0.0.1:$(PORT)/  (API /api/v1, OpenAPI document /openapi.json; Ctrl-C stops)"
+	@echo "Try: curl -s -X POST http://127.0.0.1:$(PORT)/api/v1/check -H 'Authorization: Bearer <a token above>' -H 'content-type: application/json' -d '{\"text\": \"We got our man!\"}'"
+	@POSTGUARD_DATABASE_URL=sqlite:///demo/postguard.db POSTGUARD_KEYS_DIR=demo/keys $(BIN)/postguard serve --port $(PORT)
 
 test: $(STAMP) services lint typecheck unit  ## Install what tests need, lint, type-check and run the tests
 

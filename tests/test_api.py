@@ -175,3 +175,19 @@ def test_the_workflow_over_the_api(api: tuple[TestClient, dict[str, str]], world
     assert [d["id"] for d in listed] == [code]
     assert client.get("/api/v1/drafts", params={"state": "nope"}, headers=_auth(reviewer)).status_code == 422
     assert client.get("/api/v1/drafts/D-99999", headers=_auth(reviewer)).status_code == 404
+
+
+def test_the_demo_department_is_built_once_and_serves(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from postguard.demo import build
+
+    first = build(tmp_path / "demo")
+    assert first["created"] is True and len(first["tokens"]) == 5  # type: ignore[arg-type]
+    again = build(tmp_path / "demo")
+    assert again["created"] is False and again["tokens"] == first["tokens"]
+    app = create_app(Settings(database_url=str(first["database"]), keys_dir=tmp_path / "demo" / "keys"))
+    with TestClient(app) as client:
+        token = first["tokens"]["4004"]  # type: ignore[index]
+        queue = client.get("/api/v1/drafts", params={"state": "submitted"}, headers=_auth(token)).json()
+        assert len(queue) == 1 and queue[0]["findings"]
+        permits = client.get("/api/v1/permissions", headers=_auth(token)).json()
+        assert permits[0]["honoured"] is True
