@@ -319,3 +319,40 @@ def account_revoke(
         opened = open_registry(database)
         opened.registry.retire_account(opened.actor(actor), platform=platform, handle=handle)
     out.print(f"Official account {platform}:{handle} is retired.")
+
+
+@account_app.command("connect")
+def account_connect(
+    platform: str,
+    handle: str,
+    connector: Annotated[str, typer.Option(help="mastodon or webhook.")],
+    endpoint: Annotated[str, typer.Option(help="The instance URL (Mastodon) or the webhook's URL.")],
+    credential_env: Annotated[
+        str, typer.Option(help="Name of the environment variable holding the access token or secret.")
+    ] = "POSTGUARD_ACCOUNT_CREDENTIAL",
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Set how postguard publishes to an account (it_admin); the credential is stored encrypted.
+
+    The credential is read from an environment variable, never from the command line.
+    """
+    import os
+
+    from postguard.cli.common import fail
+
+    secret = os.environ.get(credential_env, "")
+    if not secret:
+        fail(f"set {credential_env} to the account's access token or webhook secret.")
+    with translate_errors():
+        opened = open_registry(database)
+        opened.registry.connect_account(
+            opened.actor(actor),
+            platform=platform,
+            handle=handle,
+            connector=connector,
+            endpoint=endpoint,
+            credential=secret,
+            keys_dir=opened.settings.keys_dir,
+        )
+    out.print(f"Account {platform}:{handle} publishes through {connector} at {endpoint}.")

@@ -71,3 +71,25 @@ def serve_command(
     uvicorn.run(
         "postguard.web.asgi:build", host=host, port=port, workers=workers, log_level="info", factory=True
     )
+
+
+def publish_command(
+    draft: Annotated[str, typer.Argument(metavar="DRAFT_ID")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    keys_dir: KeysDirOption = None,
+) -> None:
+    """Publish an approved draft to its official account (retried; never sent twice)."""
+    from postguard.workflow.publish import publish
+
+    with translate_errors():
+        opened = open_registry(database, keys_dir)
+        row = publish(opened.registry, opened.actor(actor), draft, keys_dir=opened.settings.keys_dir)
+    if row.status == "sent":
+        out.print(f"Published {draft}: {row.remote_url or row.remote_id} ({row.attempts} attempt(s)).")
+        return
+    err.print(
+        f"[bold red]Not published[/] after {row.attempts} attempt(s): {row.last_error}. "
+        "It stays approved; run this again to retry."
+    )
+    raise typer.Exit(1)

@@ -38,6 +38,7 @@ __all__ = [
     "OfficialAccount",
     "Permission",
     "PersonalDevice",
+    "Publication",
     "Review",
     "UtcDateTime",
 ]
@@ -130,6 +131,9 @@ class OfficialAccount(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    connector: Mapped[str] = mapped_column(String(32), default="")  # mastodon | webhook | "" (none)
+    endpoint: Mapped[str] = mapped_column(String(500), default="")
+    credential: Mapped[str] = mapped_column(Text, default="")  # Fernet-encrypted, never plain
 
 
 class Authorisation(Base):
@@ -240,6 +244,24 @@ class Review(Base):
     at: Mapped[dt.datetime]
 
     reviewer: Mapped[Member] = relationship()
+
+
+class Publication(Base):
+    """One draft sent (or being sent) to one account; the idempotency key makes a retry safe."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("official_account.id"))
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    remote_id: Mapped[str] = mapped_column(String(255), default="")
+    remote_url: Mapped[str] = mapped_column(String(1000), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
 
 
 class AuditEntry(Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
@@ -40,6 +41,7 @@ WHO_MAY: dict[str, frozenset[str]] = {
     "audit": frozenset({"auditor", "commissioner", "it_admin"}),
     "draft": frozenset({"pio", "officer"}),
     "review": frozenset({"reviewer", "commissioner"}),
+    "publish": frozenset({"pio", "reviewer", "commissioner"}),
 }
 
 
@@ -379,6 +381,40 @@ class Registry:
                     f"account:{platform}:{handle}",
                     clause="A.ii",
                     detail=account_dict(account),
+                ),
+            )
+            return account
+
+    def connect_account(
+        self,
+        actor: str | None,
+        *,
+        platform: str,
+        handle: str,
+        connector: str,
+        endpoint: str,
+        credential: str,
+        keys_dir: Path,
+    ) -> OfficialAccount:
+        """Set how postguard publishes to an account; the credential is stored encrypted."""
+        from postguard.registry.credentials import encrypt
+
+        if connector not in ("mastodon", "webhook"):
+            raise ValidationError(f"connector must be mastodon or webhook, not '{connector}'.")
+        if not endpoint.startswith(("http://", "https://")) or not credential:
+            raise ValidationError("a connector needs an http(s) --endpoint and a --credential.")
+        with self.acting(actor, "account.connect") as (session, _):
+            account = self.account(session, platform, handle)
+            account.connector, account.endpoint = connector, endpoint.rstrip("/")
+            account.credential = encrypt(keys_dir, credential)
+            account.updated_at = utcnow()
+            self.audit(
+                session,
+                AuditRecord(
+                    actor or "",
+                    "account.connect",
+                    f"account:{platform}:{handle}",
+                    detail={"connector": connector, "endpoint": account.endpoint},
                 ),
             )
             return account

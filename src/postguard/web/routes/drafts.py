@@ -16,6 +16,7 @@ AUTHORS = ("pio", "officer")
 REVIEWERS = ("reviewer", "commissioner")
 AuthorDep = Annotated[TokenHolder, require(*AUTHORS)]
 ReviewerDep = Annotated[TokenHolder, require(*REVIEWERS)]
+PublisherDep = Annotated[TokenHolder, require("pio", "reviewer", "commissioner")]
 
 
 @router.post("", status_code=201, summary="Write a draft (it is checked at once)")
@@ -72,3 +73,20 @@ def approve_draft(code: str, body: ApproveIn, state: ServiceDep, caller: Reviewe
 def return_draft(code: str, body: ReturnIn, state: ServiceDep, caller: ReviewerDep) -> dict[str, Any]:
     state.workflow.return_(caller.service_number, code, comment=body.comment)
     return state.workflow.get(code)
+
+
+@router.post("/{code}/publish", summary="Publish an approved draft to its account (retried, never twice)")
+def publish_draft(code: str, state: ServiceDep, caller: PublisherDep) -> dict[str, Any]:
+    from postguard.workflow.publish import publish
+
+    row = publish(state.registry, caller.service_number, code, keys_dir=state.settings.keys_dir)
+    return {
+        **state.workflow.get(code),
+        "publication": {
+            "status": row.status,
+            "attempts": row.attempts,
+            "remote_id": row.remote_id or None,
+            "url": row.remote_url or None,
+            "error": row.last_error or None,
+        },
+    }

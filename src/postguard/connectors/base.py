@@ -1,0 +1,74 @@
+"""The connector contract, and the factory that picks a connector for an account."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import httpx
+
+__all__ = ["Connector", "ConnectorError", "Published", "connector_for"]
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class Published:
+    remote_id: str
+    url: str = ""
+
+
+class ConnectorError(Exception):
+    """A publish that failed; ``retryable`` says whether trying again may help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Connector(ABC):
+    """Publishes text to one account of one service."""
+
+    name: str = ""
+
+    def __init__(
+        self, endpoint: str, credential: str, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.credential = credential
+        self.client = httpx.Client(timeout=TIMEOUT, transport=transport, follow_redirects=False)
+
+    @abstractmethod
+    def publish(self, text: str, idempotency_key: str) -> Published:
+        """Post ``text``; the same ``idempotency_key`` never posts twice."""
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = self.client.send(request)
+        except httpx.TimeoutException as exc:
+            raise ConnectorError(f"{self.name}: timed out ({exc})", retryable=True) from None
+        except httpx.HTTPError as exc:
+            raise ConnectorError(
+                f"{self.name}: cannot reach {self.endpoint} ({exc})", retryable=True
+            ) from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ConnectorError(f"{self.name}: the server answered {response.status_code}", retryable=True)
+        if response.status_code >= 400:
+            raise ConnectorError(
+                f"{self.name}: the server refused the post ({response.status_code}: {response.text[:200]})",
+                retryable=False,
+            )
+        return response
+
+
+def connector_for(kind: str, endpoint: str, credential: str, **options: object) -> Connector:
+    from postguard.connectors.mastodon import MastodonConnector
+    from postguard.connectors.webhook import WebhookConnector
+
+    kinds: dict[str, type[Connector]] = {"mastodon": MastodonConnector, "webhook": WebhookConnector}
+    if kind not in kinds:
+        raise ConnectorError(f"no connector '{kind}'; known: {', '.join(kinds)}", retryable=False)
+    return kinds[kind](endpoint, credential, **options)  # type: ignore[arg-type]

@@ -1,0 +1,119 @@
+"""Publishing an approved draft to its account: retried, reported, never lost or sent twice.
+
+The publication row (with its idempotency key, made from the draft's id) is
+written before the first attempt. Each attempt sends that same key, so a
+retry after a lost answer is recognised by the service and not posted again.
+A failure after the last attempt leaves the draft approved and the
+publication ``failed`` with its error, for someone to retry; it is never
+dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from postguard.audit.chain import AuditRecord
+from postguard.connectors import Connector, ConnectorError, connector_for
+from postguard.errors import ConflictError, ValidationError
+from postguard.registry.credentials import decrypt
+from postguard.registry.models import Draft, Publication
+from postguard.registry.service import Registry
+from postguard.registry.values import utcnow
+
+__all__ = ["publish"]
+
+ConnectorFactory = Callable[[str, str, str], Connector]
+
+
+def publish(
+    registry: Registry,
+    actor: str | None,
+    code: str,
+    *,
+    keys_dir: Path,
+    attempts: int = 3,
+    backoff: float = 0.5,
+    factory: ConnectorFactory = connector_for,
+) -> Publication:
+    with registry.acting(actor, "publish.send") as (session, _):
+        draft = session.scalar(select(Draft).where(Draft.code == code))
+        if draft is None:
+            raise ValidationError(f"No draft has id '{code}'.")
+        if draft.state != "approved":
+            raise ConflictError(f"{code} is {draft.state}; only an approved draft is published.")
+        account = draft.account
+        if account is None or not account.connector:
+            raise ValidationError(f"{code} has no official account with a connector to publish to.")
+        row = session.scalar(select(Publication).where(Publication.draft_id == draft.id))
+        if row is None:
+            row = Publication(
+                draft_id=draft.id,
+                account_id=account.id,
+                status="pending",
+                attempts=0,
+                idempotency_key=f"postguard-{code}",
+                created_at=utcnow(),
+                sent_at=None,
+            )
+            session.add(row)
+        elif row.status == "sent":
+            raise ConflictError(f"{code} was published already ({row.remote_url or row.remote_id}).")
+        kind, endpoint, secret = account.connector, account.endpoint, decrypt(keys_dir, account.credential)
+        text, key, target = draft.text, row.idempotency_key, f"{account.platform}:{account.handle}"
+    connector = factory(kind, endpoint, secret)
+    error = ""
+    result = None
+    tries = 0
+    try:
+        for tries in range(1, attempts + 1):
+            try:
+                result = connector.publish(text, key)
+                break
+            except ConnectorError as exc:
+                error = str(exc)
+                if not exc.retryable or tries == attempts:
+                    break
+                time.sleep(backoff * tries)
+    finally:
+        connector.close()
+    with registry.db.session() as session:
+        found = session.scalar(select(Draft).where(Draft.code == code))
+        assert found is not None
+        draft = found
+        sent = session.scalar(select(Publication).where(Publication.draft_id == found.id))
+        assert sent is not None
+        row = sent
+        row.attempts += tries
+        if result is not None:
+            row.status, row.remote_id, row.remote_url, row.sent_at = (
+                "sent",
+                result.remote_id,
+                result.url,
+                utcnow(),
+            )
+            row.last_error = ""
+            draft.state, draft.updated_at = "published", utcnow()
+        else:
+            row.status, row.last_error = "failed", error
+        registry.audit(
+            session,
+            AuditRecord(
+                actor or "",
+                "publish.sent" if result else "publish.failed",
+                f"draft:{code}",
+                detail={
+                    "account": target,
+                    "attempts": tries,
+                    "remote_id": row.remote_id,
+                    "error": row.last_error,
+                    "idempotency_key": key,
+                },
+            ),
+        )
+        session.flush()
+        session.expunge(row)
+        return row

@@ -1,0 +1,75 @@
+"""A local fake of the Mastodon endpoint the connector uses (POST /api/v1/statuses).
+
+It keeps posted statuses, honours Idempotency-Key like Mastodon does (the same
+key returns the first status, it is not posted again), checks the bearer
+token, and can be told to fail: answer 503 for the next N requests, or post
+and then drop the connection without answering (a lost answer).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+class FakeMastodon:
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.statuses: list[dict[str, Any]] = []
+        self.by_key: dict[str, dict[str, Any]] = {}
+        self.fail_next = 0
+        self.drop_next = 0
+        self.requests = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                fake.requests += 1
+                length = int(self.headers.get("Content-Length", "0"))
+                form = parse_qs(self.rfile.read(length).decode())
+                if self.path != "/api/v1/statuses":
+                    return self._answer(404, {"error": "not found"})
+                if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    return self._answer(401, {"error": "The access token is invalid"})
+                if fake.fail_next:
+                    fake.fail_next -= 1
+                    return self._answer(503, {"error": "unavailable"})
+                key = self.headers.get("Idempotency-Key", "")
+                status = fake.by_key.get(key)
+                if status is None:
+                    status = {
+                        "id": str(len(fake.statuses) + 1),
+                        "content": form["status"][0],
+                        "url": f"http://fake/@police/{len(fake.statuses) + 1}",
+                    }
+                    fake.statuses.append(status)
+                    if key:
+                        fake.by_key[key] = status
+                if fake.drop_next:
+                    fake.drop_next -= 1
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return None
+                return self._answer(200, status)
+
+            def _answer(self, code: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
