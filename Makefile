@@ -48,6 +48,7 @@ bench: $(STAMP)  ## Run the benchmarks (they print their figures)
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_squid.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -191,3 +191,25 @@ def test_the_demo_department_is_built_once_and_serves(tmp_path) -> None:  # type
         assert len(queue) == 1 and queue[0]["findings"]
         permits = client.get("/api/v1/permissions", headers=_auth(token)).json()
         assert permits[0]["honoured"] is True
+
+
+def test_a_revoked_token_stops_within_the_token_ttl(
+    api: tuple[TestClient, dict[str, str]], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from postguard.registry.tokens import revoke_token
+    from postguard.web import deps
+
+    monkeypatch.setattr(deps, "TOKEN_TTL", 0.3)
+    client, tokens = api
+    assert (
+        client.post("/api/v1/check", json={"text": "hi"}, headers=_auth(tokens["PIO-1"])).status_code == 200
+    )
+    with world.db.engine.connect() as conn:
+        token_id = conn.execute(sa.text("SELECT id FROM api_token WHERE name = 'test-PIO-1'")).scalar_one()
+    revoke_token(world.registry, "IT-1", token_id=token_id)
+    time.sleep(0.4)
+    assert (
+        client.post("/api/v1/check", json={"text": "hi"}, headers=_auth(tokens["PIO-1"])).status_code == 401
+    )

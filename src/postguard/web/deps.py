@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -27,6 +28,7 @@ class State:
     checker: Checker
     access: AccessPoint
     workflow: Workflow
+    tokens: dict[str, tuple[TokenHolder, float]] = field(default_factory=dict)
 
 
 def _state(request: Request) -> State:
@@ -37,10 +39,29 @@ def _state(request: Request) -> State:
 ServiceDep = Annotated[State, Depends(_state)]
 
 
+#: How long a resolved token is trusted without asking the database again (a revoked token
+#: stops working within this time).
+TOKEN_TTL = 10.0
+
+
+def _resolve(state: State, token: str) -> TokenHolder | None:
+    now = time.monotonic()
+    _tokens = state.tokens
+    hit = _tokens.get(token)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    holder = resolve_token(state.registry, token)
+    if len(_tokens) > 10_000:
+        _tokens.clear()
+    if holder is not None:  # a bad token is asked again each time, so it cannot fill the cache
+        _tokens[token] = (holder, now + TOKEN_TTL)
+    return holder
+
+
 def _caller(request: Request, state: ServiceDep) -> TokenHolder:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    holder = resolve_token(state.registry, token.strip()) if scheme.lower() == "bearer" else None
+    holder = _resolve(state, token.strip()) if scheme.lower() == "bearer" else None
     if holder is None:
         raise HTTPException(
             401,
