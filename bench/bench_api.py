@@ -141,7 +141,8 @@ def main() -> None:
         )
         print(
             f"  median {statistics.median(rates):,.0f} requests/s (min {min(rates):,.0f}); "
-            f"latency medians of runs: p50 {statistics.median(p50s):.1f} ms, p99 {statistics.median(p99s):.1f} ms; "
+            f"latency medians of runs: p50 {statistics.median(p50s):.1f} ms, "
+            f"p99 {statistics.median(p99s):.1f} ms; "
             f"non-2xx answers: {errors}"
         )
 
