@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         description="Folder of the signing keys: commissioner.key/.pub (permissions) and "
         "department.key/.pub (audit checkpoints).",
     )
+    secure_cookies: bool = Field(
+        True, description="Send the session cookie only over HTTPS (turn off only for plain-HTTP testing)."
+    )
     actor: str | None = Field(
         None, description="Service number that registry commands act as when --actor is not given."
     )

@@ -356,3 +356,30 @@ def account_connect(
             keys_dir=opened.settings.keys_dir,
         )
     out.print(f"Account {platform}:{handle} publishes through {connector} at {endpoint}.")
+
+
+@member_app.command("set-password")
+def member_set_password(
+    service_number: Annotated[str, typer.Argument(metavar="SERVICE_NO")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Set a member's sign-in password (it_admin, or the member themself).
+
+    The password comes from POSTGUARD_NEW_PASSWORD or a hidden prompt (asked twice).
+    """
+    import os
+    import sys
+
+    from postguard.cli.common import fail
+    from postguard.registry.signin import set_password
+
+    password = os.environ.get("POSTGUARD_NEW_PASSWORD", "")
+    if not password:
+        if not sys.stdin.isatty():
+            fail("set POSTGUARD_NEW_PASSWORD or run this on a terminal.")
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with translate_errors():
+        opened = open_registry(database)
+        set_password(opened.registry, opened.actor(actor), member=service_number, password=password)
+    out.print(f"Password set for {service_number}.")

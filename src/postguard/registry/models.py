@@ -33,6 +33,7 @@ __all__ = [
     "Authorisation",
     "Base",
     "Computer",
+    "Credential",
     "Draft",
     "Member",
     "OfficialAccount",
@@ -40,7 +41,9 @@ __all__ = [
     "PersonalDevice",
     "Publication",
     "Review",
+    "SignInFailure",
     "UtcDateTime",
+    "WebSession",
 ]
 
 #: The roles a member can hold (issue: registry).
@@ -262,6 +265,39 @@ class Publication(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+
+
+class Credential(Base):
+    """A member's sign-in password (argon2id hash) and their recent failed attempts."""
+
+    __tablename__ = "member_credential"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime]
+
+
+class WebSession(Base):
+    """A signed-in browser: only a hash of the cookie is kept, with its CSRF token."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+
+    member: Mapped[Member] = relationship()
+
+
+class SignInFailure(Base):
+    __tablename__ = "sign_in_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_number: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[dt.datetime]
 
 
 class AuditEntry(Base):

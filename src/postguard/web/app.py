@@ -23,7 +23,7 @@ from postguard.registry.service import Registry
 from postguard.settings import Settings
 from postguard.web.deps import State
 from postguard.web.problems import install_problem_handlers, problem
-from postguard.web.routes import access, audit, check, drafts, registry
+from postguard.web.routes import access, audit, check, drafts, registry, session
 from postguard.workflow import Workflow
 
 __all__ = ["MAX_BODY", "create_app"]
@@ -82,6 +82,6 @@ def create_app(settings: Settings) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    for router in (check.router, drafts.router, access.router, audit.router, registry.router):
+    for router in (session.router, check.router, drafts.router, access.router, audit.router, registry.router):
         app.include_router(router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from postguard.audit.chain import AuditRecord
 from postguard.checks.engine import Checker
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
+from postguard.registry.signin import session_holder
 from postguard.registry.tokens import TokenHolder, resolve_token
 from postguard.settings import Settings
 from postguard.workflow import Workflow
@@ -58,14 +60,31 @@ def _resolve(state: State, token: str) -> TokenHolder | None:
     return holder
 
 
+SESSION_COOKIE = "postguard_session"
+_SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def _session_caller(request: Request, state: State) -> TokenHolder | None:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    found = session_holder(state.registry, cookie) if cookie else None
+    if found is None:
+        return None
+    holder, csrf = found
+    if request.method not in _SAFE and not hmac.compare_digest(request.headers.get("x-csrf-token", ""), csrf):
+        raise HTTPException(403, "Missing or wrong X-CSRF-Token header for this session.")
+    return holder
+
+
 def _caller(request: Request, state: ServiceDep) -> TokenHolder:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     holder = _resolve(state, token.strip()) if scheme.lower() == "bearer" else None
+    if holder is None and not header:
+        holder = _session_caller(request, state)
     if holder is None:
         raise HTTPException(
             401,
-            "Give a valid API token: 'Authorization: Bearer pgt_...' (postguard token create).",
+            "Sign in (POST /api/v1/session), or give a valid API token: 'Authorization: Bearer pgt_...'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return holder
