@@ -26,10 +26,10 @@ from postguard.access.catalogue import Catalogue
 from postguard.access.decide import AccessDecision, AccessRequest, decide
 from postguard.access.snapshot import Snapshot, load_snapshot
 from postguard.audit.chain import AuditRecord, append
-from postguard.errors import PostguardError, SigningKeyError
+from postguard.errors import PostguardError
 from postguard.policy.schema import PolicyPack
 from postguard.registry.db import Database
-from postguard.registry.keys import PublicKey, load_public
+from postguard.registry.keys import load_public_if_present
 
 __all__ = ["AccessPoint", "audit_record"]
 
@@ -102,16 +102,10 @@ class AccessPoint:
 
     # Snapshot -------------------------------------------------------------
 
-    def _trusted(self) -> PublicKey | None:
-        try:
-            return load_public(self.keys_dir, "commissioner")
-        except SigningKeyError:
-            return None  # no key: no personal-device permission can be honoured
-
     def refresh(self) -> bool:
         """Read the registry again; keeps the old snapshot (and says why) when it cannot."""
         try:
-            snapshot = load_snapshot(self.db, self._trusted())
+            snapshot = load_snapshot(self.db, load_public_if_present(self.keys_dir, "commissioner"))
         except (PostguardError, Exception) as exc:
             self._snapshot_error = f"{type(exc).__name__}: {exc}"
             return False

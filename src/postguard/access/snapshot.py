@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
 
-from postguard.audit.chain import canonical_json
 from postguard.registry.db import Database
-from postguard.registry.grants import permission_payload
+from postguard.registry.grants import signature_problem
 from postguard.registry.keys import PublicKey
 from postguard.registry.models import Authorisation, Computer, Member, Permission, PersonalDevice
 
@@ -93,9 +92,7 @@ def load_snapshot(db: Database, trusted: PublicKey | None) -> Snapshot:
                 Permission.revoked_at.is_(None), Permission.kind == "personal-device"
             )
             for p in session.scalars(query):
-                if p.code in revoked or p.key_id != trusted.key_id:
-                    continue
-                if not trusted.verify(p.signature, canonical_json(permission_payload(p)).encode("utf-8")):
+                if p.code in revoked or signature_problem(p, trusted) is not None:
                     continue
                 permits.append(
                     Grant(

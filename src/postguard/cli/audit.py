@@ -34,15 +34,11 @@ def audit_verify(
     database: DatabaseOption = None, keys_dir: KeysDirOption = None, as_json: JsonOption = False
 ) -> None:
     """Check every entry's hash and link and every signed checkpoint; exit 1 and name the first bad entry."""
-    from postguard.errors import SigningKeyError
-    from postguard.registry.keys import load_public
+    from postguard.registry.keys import load_public_if_present
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        try:
-            public = load_public(opened.settings.keys_dir, "department")
-        except SigningKeyError:
-            public = None
+        public = load_public_if_present(opened.settings.keys_dir, "department")
         report = verify(opened.db.engine, public, progress=lambda n: err.print(f"verified {n:,} entries"))
     result = {
         "ok": report.ok,

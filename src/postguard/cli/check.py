@@ -71,18 +71,14 @@ def _check_with_registry(
     from postguard.audit.chain import AuditRecord
     from postguard.checks.decide import decide
     from postguard.cli.records import open_registry
-    from postguard.errors import SigningKeyError
-    from postguard.registry.keys import load_public
+    from postguard.registry.keys import load_public_if_present
 
     opened = open_registry()
     resolving = Checker(checker.pack, checker.model, permissions=opened.grants)
     report = resolving.check(text, context)
     who = opened.actor(actor) or "(unknown)"
     if device:
-        try:
-            trusted = load_public(opened.settings.keys_dir, "commissioner")
-        except SigningKeyError:
-            trusted = None
+        trusted = load_public_if_present(opened.settings.keys_dir, "commissioner")
         found, advised = device_items(load_snapshot(opened.db, trusted), who, device)
         findings, advice = (*report.findings, *found), (*report.advice, *advised)
         report = replace(

@@ -337,12 +337,19 @@ class Grants:
             return row, permission_dict(row)
 
 
-def _judge(session: Session, row: Permission, when: dt.datetime, trusted: PublicKey) -> Honoured:
-    message = canonical_json(permission_payload(row)).encode("utf-8")
+def signature_problem(row: Permission, trusted: PublicKey) -> str | None:
+    """Why ``row`` is not genuinely signed by ``trusted``, or ``None`` when it is."""
     if row.key_id != trusted.key_id:
-        return Honoured(False, f"signed with key {row.key_id}, not the commissioner key {trusted.key_id}")
-    if not trusted.verify(row.signature, message):
-        return Honoured(False, "its signature does not match the record: added or edited outside postguard")
+        return f"signed with key {row.key_id}, not the commissioner key {trusted.key_id}"
+    if not trusted.verify(row.signature, canonical_json(permission_payload(row)).encode("utf-8")):
+        return "its signature does not match the record: added or edited outside postguard"
+    return None
+
+
+def _judge(session: Session, row: Permission, when: dt.datetime, trusted: PublicKey) -> Honoured:
+    problem = signature_problem(row, trusted)
+    if problem is not None:
+        return Honoured(False, problem)
     revoked_in_trail = session.execute(
         text("SELECT seq FROM audit_entry WHERE action = 'permission.revoke' AND target = :t LIMIT 1"),
         {"t": f"permission:{row.code}"},

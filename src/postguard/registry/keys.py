@@ -23,7 +23,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from postguard.errors import SigningKeyError
 
-__all__ = ["KEY_NAMES", "PublicKey", "SigningKey", "init_key", "load_public", "load_signing"]
+__all__ = [
+    "KEY_NAMES",
+    "PublicKey",
+    "SigningKey",
+    "init_key",
+    "load_public",
+    "load_public_if_present",
+    "load_signing",
+]
 
 KeyName = Literal["commissioner", "department"]
 KEY_NAMES: tuple[KeyName, ...] = ("commissioner", "department")
@@ -115,6 +123,14 @@ def load_public(keys_dir: Path, name: KeyName) -> PublicKey:
             f"'postguard keys init --name {name}', or point POSTGUARD_KEYS_DIR at their folder."
         ) from None
     return PublicKey.from_pem(pem, str(public_path))
+
+
+def load_public_if_present(keys_dir: Path, name: KeyName) -> PublicKey | None:
+    """The public key, or ``None`` where none is set up (so nothing it would vouch for is trusted)."""
+    try:
+        return load_public(keys_dir, name)
+    except SigningKeyError:
+        return None
 
 
 def load_signing(keys_dir: Path, name: KeyName, passphrase: str) -> SigningKey:

@@ -41,9 +41,9 @@ from postguard.audit.chain import AuditRecord
 from postguard.checks.decide import decide
 from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post, Report
-from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, SigningKeyError, ValidationError
+from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from postguard.registry.grants import Grants
-from postguard.registry.keys import load_public
+from postguard.registry.keys import load_public_if_present
 from postguard.registry.models import Draft, Member, OfficialAccount, Review
 from postguard.registry.service import Registry
 from postguard.registry.values import iso, utcnow
@@ -136,7 +136,9 @@ class Workflow:
         if not device.strip():
             raise ValidationError("say which device the post is submitted from (asset tag or device id).")
         # Read what the decision needs before the write transaction (SQLite allows one writer).
-        snapshot = load_snapshot(self.registry.db, self._trusted())
+        snapshot = load_snapshot(
+            self.registry.db, load_public_if_present(self.grants.keys_dir, "commissioner")
+        )
         current = self.get(code)
         report = self._check(current["text"], current["context"])
         found, advised = device_items(snapshot, actor or "", device.strip())
@@ -367,12 +369,6 @@ class Workflow:
             or 0
         )
         return int(returns) + 1
-
-    def _trusted(self) -> Any:
-        try:
-            return load_public(self.grants.keys_dir, "commissioner")
-        except SigningKeyError:
-            return None
 
     def _account(self, session: Session, account: str | None) -> OfficialAccount | None:
         if not account:

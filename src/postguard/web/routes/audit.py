@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 
 from postguard.audit.checkpoints import entries
 from postguard.audit.verify import verify
-from postguard.errors import SigningKeyError
-from postguard.registry.keys import load_public
+from postguard.registry.keys import load_public_if_present
 from postguard.web.deps import ServiceDep, require
 from postguard.web.schemas import VerifyOut
 
@@ -34,10 +33,7 @@ def audit_search(
 
 @router.post("/verify", dependencies=[require(*AUDITORS)], summary="Verify the chain and its checkpoints")
 def audit_verify(state: ServiceDep) -> VerifyOut:
-    try:
-        public = load_public(state.settings.keys_dir, "department")
-    except SigningKeyError:
-        public = None
+    public = load_public_if_present(state.settings.keys_dir, "department")
     report = verify(state.registry.db.engine, public)
     return VerifyOut(
         ok=report.ok,
