@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import World
-from fake_mastodon import FakeMastodon
 from postguard import default_checker
 from postguard.errors import ConflictError
+from postguard.fakes import FakeBluesky, FakeMastodon
 from postguard.workflow import Workflow
 from postguard.workflow.publish import publish
 
@@ -189,3 +189,109 @@ def test_publish_over_the_api_and_the_cli(
     result = CliRunner().invoke(cli, ["publish", second, "--actor", "PIO-1"])
     assert result.exit_code == 0 and "Published" in result.output
     assert len(fake.statuses) == 2
+
+
+# Bluesky ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def bluesky() -> Iterator[FakeBluesky]:
+    server = FakeBluesky("police.example", "app-pass-1234")
+    yield server
+    server.close()
+
+
+def _connect_bluesky(world: World, server: FakeBluesky, credential: str) -> None:
+    world.registry.add_account("IT-1", platform="bluesky", handle="police.example")
+    world.registry.connect_account(
+        "IT-1",
+        platform="bluesky",
+        handle="police.example",
+        connector="bluesky",
+        endpoint=server.url,
+        credential=credential,
+        keys_dir=world.keys_dir,
+    )
+
+
+def test_publish_to_bluesky_with_the_idempotency_key_as_record_key(
+    world: World, bluesky: FakeBluesky
+) -> None:
+    _connect_bluesky(world, bluesky, "police.example:app-pass-1234")
+    code = _approved(world, "bluesky:police.example")
+    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    assert row.status == "sent"
+    assert row.remote_id == f"at://did:plc:fakepolice/app.bsky.feed.post/postguard-{code}"
+    assert row.remote_url.endswith(f"/profile/police.example/post/postguard-{code}")
+    assert bluesky.texts == [TEXT]
+
+
+def test_bluesky_retry_after_a_lost_answer_finds_the_record_and_does_not_post_twice(
+    world: World, bluesky: FakeBluesky
+) -> None:
+    _connect_bluesky(world, bluesky, "police.example:app-pass-1234")
+    code = _approved(world, "bluesky:police.example")
+    bluesky.fail_next, bluesky.drop_next = 1, 1
+    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    assert row.status == "sent" and row.attempts == 3
+    assert bluesky.texts == [TEXT]
+
+
+def test_bluesky_wrong_password_fails_at_once_and_is_kept(world: World, bluesky: FakeBluesky) -> None:
+    _connect_bluesky(world, bluesky, "police.example:wrong")
+    code = _approved(world, "bluesky:police.example")
+    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    assert row.status == "failed" and row.attempts == 1 and "401" in row.last_error
+    assert bluesky.records == {}
+
+
+def test_bluesky_refuses_a_post_over_300_characters_without_sending(
+    world: World, bluesky: FakeBluesky
+) -> None:
+    from postguard.connectors import ConnectorError
+    from postguard.connectors.bluesky import BlueskyConnector
+
+    connector = BlueskyConnector(bluesky.url, "police.example:app-pass-1234")
+    with pytest.raises(ConnectorError, match="300") as caught:
+        connector.publish("x" * 301, "postguard-D-1")
+    assert not caught.value.retryable and bluesky.requests == 0
+    connector.close()
+
+
+# Scheduled publication -------------------------------------------------------
+
+
+def test_scheduled_draft_is_published_when_due_and_claimed_once(world: World, fake: FakeMastodon) -> None:
+    import datetime as dt
+
+    from postguard.errors import ValidationError
+    from postguard.workflow.publish import publish_due
+
+    _connect(world, fake)
+    code = _approved(world, "mastodon:@police@fake")
+    flow = Workflow(world.registry, world.grants, default_checker())
+    with pytest.raises(ValidationError, match="future"):
+        flow.schedule("PIO-1", code, at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    flow.schedule("PIO-1", code, at=at)
+    assert flow.get(code)["state"] == "scheduled"
+    with pytest.raises(ConflictError, match="scheduled"):
+        publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    assert publish_due(world.registry, flow, keys_dir=world.keys_dir) == []  # not yet
+    later = at + dt.timedelta(minutes=1)
+    done = publish_due(world.registry, flow, keys_dir=world.keys_dir, now=later)
+    assert len(done) == 1 and not isinstance(done[0], str) and done[0].status == "sent"
+    assert publish_due(world.registry, flow, keys_dir=world.keys_dir, now=later) == []  # claimed once
+    assert flow.get(code)["state"] == "published" and len(fake.statuses) == 1
+
+
+def test_unschedule_returns_the_draft_to_approved(world: World, fake: FakeMastodon) -> None:
+    import datetime as dt
+
+    _connect(world, fake)
+    code = _approved(world, "mastodon:@police@fake")
+    flow = Workflow(world.registry, world.grants, default_checker())
+    flow.schedule("PIO-1", code, at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    flow.unschedule("PIO-1", code)
+    got = flow.get(code)
+    assert got["state"] == "approved" and got["scheduled_for"] is None

@@ -87,10 +87,20 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def append(session: Session, record: AuditRecord) -> tuple[int, str]:
-    """Append ``record`` in the session's transaction; returns (seq, hash)."""
+def serialise(session: Session) -> None:
+    """Take the write lock for the session's transaction (PostgreSQL; SQLite has one already).
+
+    A write transaction that takes it first (before it touches any row) queues
+    behind every other writer of every service process instead of racing it;
+    taking it again in the same transaction is free.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+
+
+def append(session: Session, record: AuditRecord) -> tuple[int, str]:
+    """Append ``record`` in the session's transaction; returns (seq, hash)."""
+    serialise(session)
     last = session.execute(text("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1")).first()
     seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
     row: dict[str, Any] = {

@@ -325,8 +325,14 @@ def account_revoke(
 def account_connect(
     platform: str,
     handle: str,
-    connector: Annotated[str, typer.Option(help="mastodon or webhook.")],
-    endpoint: Annotated[str, typer.Option(help="The instance URL (Mastodon) or the webhook's URL.")],
+    connector: Annotated[str, typer.Option(help="mastodon, bluesky or webhook.")],
+    endpoint: Annotated[
+        str,
+        typer.Option(
+            help="The instance URL (Mastodon), the PDS URL (Bluesky, e.g. https://bsky.social) "
+            "or the webhook's URL."
+        ),
+    ],
     credential_env: Annotated[
         str, typer.Option(help="Name of the environment variable holding the access token or secret.")
     ] = "POSTGUARD_ACCOUNT_CREDENTIAL",
@@ -343,7 +349,10 @@ def account_connect(
 
     secret = os.environ.get(credential_env, "")
     if not secret:
-        fail(f"set {credential_env} to the account's access token or webhook secret.")
+        fail(
+            f"set {credential_env} to the account's access token (Mastodon), "
+            "identifier:app-password (Bluesky) or webhook secret."
+        )
     with translate_errors():
         opened = open_registry(database)
         opened.registry.connect_account(

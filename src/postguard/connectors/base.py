@@ -65,10 +65,15 @@ class Connector(ABC):
 
 
 def connector_for(kind: str, endpoint: str, credential: str, **options: object) -> Connector:
+    from postguard.connectors.bluesky import BlueskyConnector
     from postguard.connectors.mastodon import MastodonConnector
     from postguard.connectors.webhook import WebhookConnector
 
-    kinds: dict[str, type[Connector]] = {"mastodon": MastodonConnector, "webhook": WebhookConnector}
+    kinds: dict[str, type[Connector]] = {
+        "mastodon": MastodonConnector,
+        "bluesky": BlueskyConnector,
+        "webhook": WebhookConnector,
+    }
     if kind not in kinds:
         raise ConnectorError(f"no connector '{kind}'; known: {', '.join(kinds)}", retryable=False)
     return kinds[kind](endpoint, credential, **options)  # type: ignore[arg-type]

@@ -227,6 +227,7 @@ class Draft(Base):
     submitted_at: Mapped[dt.datetime | None]
     expires_at: Mapped[dt.datetime | None]
     scheduled_for: Mapped[dt.datetime | None]
+    scheduled_by: Mapped[str] = mapped_column(String(64), default="")
 
     author: Mapped[Member] = relationship()
     account: Mapped[OfficialAccount | None] = relationship()

@@ -19,13 +19,16 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from postguard.audit.chain import AuditRecord, append
+from postguard.audit.chain import AuditRecord, append, serialise
 from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from postguard.registry.db import Database
 from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
 from postguard.registry.values import parse_addresses, parse_roles, utcnow
 
-__all__ = ["WHO_MAY", "Registry"]
+__all__ = ["CONNECTORS", "WHO_MAY", "Registry"]
+
+#: The publishing connectors an official account can use (see :mod:`postguard.connectors`).
+CONNECTORS = ("mastodon", "bluesky", "webhook")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -79,6 +82,7 @@ class Registry:
         """A transaction for ``action`` by ``actor``; a refusal is audited, then raised."""
         try:
             with self.db.session() as session:
+                serialise(session)  # several service processes may share one PostgreSQL database
                 member = self._actor(session, actor, action)
                 yield session, member
         except AccessDeniedError as exc:
@@ -399,8 +403,8 @@ class Registry:
         """Set how postguard publishes to an account; the credential is stored encrypted."""
         from postguard.registry.credentials import encrypt
 
-        if connector not in ("mastodon", "webhook"):
-            raise ValidationError(f"connector must be mastodon or webhook, not '{connector}'.")
+        if connector not in CONNECTORS:
+            raise ValidationError(f"connector must be one of {', '.join(CONNECTORS)}, not '{connector}'.")
         if not endpoint.startswith(("http://", "https://")) or not credential:
             raise ValidationError("a connector needs an http(s) --endpoint and a --credential.")
         with self.acting(actor, "account.connect") as (session, _):

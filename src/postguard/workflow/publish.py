@@ -10,21 +10,23 @@ dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 
-from postguard.audit.chain import AuditRecord
+from postguard.audit.chain import AuditRecord, serialise
 from postguard.connectors import Connector, ConnectorError, connector_for
-from postguard.errors import ConflictError, ValidationError
+from postguard.errors import ConflictError, PostguardError, ValidationError
 from postguard.registry.credentials import decrypt
 from postguard.registry.models import Draft, Publication
 from postguard.registry.service import Registry
 from postguard.registry.values import utcnow
+from postguard.workflow.service import Workflow
 
-__all__ = ["publish"]
+__all__ = ["publish", "publish_due"]
 
 ConnectorFactory = Callable[[str, str, str], Connector]
 
@@ -81,6 +83,7 @@ def publish(
     finally:
         connector.close()
     with registry.db.session() as session:
+        serialise(session)
         found = session.scalar(select(Draft).where(Draft.code == code))
         assert found is not None
         draft = found
@@ -117,3 +120,30 @@ def publish(
         session.flush()
         session.expunge(row)
         return row
+
+
+def publish_due(
+    registry: Registry,
+    workflow: Workflow,
+    *,
+    keys_dir: Path,
+    now: dt.datetime | None = None,
+    factory: ConnectorFactory = connector_for,
+) -> list[Publication | str]:
+    """Publish every scheduled draft whose time has come, each as the member who scheduled it.
+
+    Returns the publication rows, or for a draft that could not even be tried
+    (its scheduler has lost the role, say) the reason, which is audited too.
+    """
+    results: list[Publication | str] = []
+    for code, by in workflow.claim_due(now):
+        try:
+            results.append(publish(registry, by, code, keys_dir=keys_dir, factory=factory))
+        except PostguardError as exc:
+            with registry.db.session() as session:
+                registry.audit(
+                    session,
+                    AuditRecord(by, "publish.failed", f"draft:{code}", detail={"error": str(exc)}),
+                )
+            results.append(f"{code}: {exc}")
+    return results

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from postguard.access.publication import device_items
 from postguard.access.snapshot import load_snapshot
-from postguard.audit.chain import AuditRecord
+from postguard.audit.chain import AuditRecord, serialise
 from postguard.checks.decide import decide
 from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post, Report
@@ -50,7 +50,7 @@ from postguard.registry.values import iso, utcnow
 
 __all__ = ["STATES", "Workflow", "draft_dict"]
 
-STATES = ("checked", "submitted", "approved", "returned", "expired", "published")
+STATES = ("checked", "submitted", "approved", "returned", "expired", "scheduled", "published")
 CONFIDENTIAL = "A.iii.confidential"
 
 
@@ -70,6 +70,8 @@ def draft_dict(d: Draft) -> dict[str, Any]:
         "approvals_needed": d.approvals_needed,
         "submitted_at": iso(d.submitted_at),
         "expires_at": iso(d.expires_at),
+        "scheduled_for": iso(d.scheduled_for),
+        "updated_at": iso(d.updated_at),
     }
 
 
@@ -244,10 +246,51 @@ class Workflow:
             self._audit(session, actor, "review.return", draft, {"comment": comment})
             return draft
 
+    def schedule(self, actor: str | None, code: str, *, at: dt.datetime) -> Draft:
+        """Publish an approved draft at ``at`` (UTC), as ``actor``; :meth:`due` finds it then."""
+        when = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        if when <= utcnow():
+            raise ValidationError("a publication can be scheduled only for a time in the future.")
+        with self._step(actor, "publish.schedule", code, ("approved",)) as (session, draft, _):
+            draft.state, draft.scheduled_for, draft.scheduled_by = "scheduled", when, actor or ""
+            draft.updated_at = utcnow()
+            self._audit(session, actor, "publish.schedule", draft, {"at": iso(when)})
+            return draft
+
+    def unschedule(self, actor: str | None, code: str) -> Draft:
+        """Take a scheduled draft back to approved (it is not published until someone says so)."""
+        with self._step(actor, "publish.unschedule", code, ("scheduled",)) as (session, draft, _):
+            draft.state, draft.scheduled_for, draft.scheduled_by = "approved", None, ""
+            draft.updated_at = utcnow()
+            self._audit(session, actor, "publish.unschedule", draft)
+            return draft
+
+    def claim_due(self, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+        """Claim every scheduled draft whose time has come: (id, who scheduled it) each.
+
+        A claim moves the draft back to approved in one conditional update, so of
+        several service processes sharing a database exactly one claims each
+        draft; the claimer then publishes it (and a failed publication stays
+        approved and reported, as any other).
+        """
+        when = now or utcnow()
+        claimed: list[tuple[str, str]] = []
+        with self.registry.db.session() as session:
+            serialise(session)
+            due = session.scalars(
+                select(Draft).where(Draft.state == "scheduled", Draft.scheduled_for <= when)
+            ).all()
+            for draft in due:
+                draft.state, draft.updated_at = "approved", when
+                self._audit(session, "(scheduler)", "publish.due", draft, {"by": draft.scheduled_by})
+                claimed.append((draft.code, draft.scheduled_by))
+        return claimed
+
     def expire_overdue(self, now: dt.datetime | None = None) -> list[str]:
         """Mark every submission past its time as expired (audited); returns their ids."""
         when = now or utcnow()
         with self.registry.db.session() as session:
+            serialise(session)
             overdue = session.scalars(
                 select(Draft).where(Draft.state == "submitted", Draft.expires_at < when)
             )
@@ -276,9 +319,13 @@ class Workflow:
                 ],
             }
 
-    def list(self, state: str | None = None) -> list[dict[str, Any]]:
+    def list(self, state: str | None = None, *, author: str | None = None) -> list[dict[str, Any]]:
         with self.registry.db.session() as session:
             query = select(Draft).order_by(Draft.id)
+            if author:
+                query = query.join(Member, Draft.author_id == Member.id).where(
+                    Member.service_number == author
+                )
             if state:
                 query = query.where(Draft.state == state)
             return [draft_dict(d) for d in session.scalars(query)]

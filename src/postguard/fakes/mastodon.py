@@ -8,6 +8,7 @@ and then drop the connection without answering (a lost answer).
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +17,12 @@ from urllib.parse import parse_qs
 
 
 class FakeMastodon:
-    def __init__(self, token: str) -> None:
+    """``FakeMastodon(token)`` listens on 127.0.0.1 (``port`` 0: any free port); ``url`` says where.
+
+    ``GET /`` shows what was posted, newest first, so a demo can see it land.
+    """
+
+    def __init__(self, token: str, *, port: int = 0, host: str = "127.0.0.1") -> None:
         self.token = token
         self.statuses: list[dict[str, Any]] = []
         self.by_key: dict[str, dict[str, Any]] = {}
@@ -26,6 +32,27 @@ class FakeMastodon:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith("/api/v1/statuses"):
+                    return self._answer(200, {"statuses": fake.statuses[::-1]})
+                if self.path not in ("/", "/index.html"):
+                    return self._answer(404, {"error": "not found"})
+                items = "".join(
+                    f"<li><p>{html.escape(s['content'])}</p><small>status {s['id']}</small></li>"
+                    for s in fake.statuses[::-1]
+                )
+                page = (
+                    "<!doctype html><html lang=en><meta charset=utf-8><title>Fake Mastodon</title>"
+                    "<h1>Fake Mastodon (demo only)</h1><p>What postguard published here:</p>"
+                    f"<ol>{items or '<li>nothing yet</li>'}</ol></html>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return None
+
             def do_POST(self) -> None:
                 fake.requests += 1
                 length = int(self.headers.get("Content-Length", "0"))
@@ -43,7 +70,7 @@ class FakeMastodon:
                     status = {
                         "id": str(len(fake.statuses) + 1),
                         "content": form["status"][0],
-                        "url": f"http://fake/@police/{len(fake.statuses) + 1}",
+                        "url": f"{fake.url}/@police/{len(fake.statuses) + 1}",
                     }
                     fake.statuses.append(status)
                     if key:
@@ -66,7 +93,7 @@ class FakeMastodon:
             def log_message(self, *_args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
