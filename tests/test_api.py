@@ -213,3 +213,153 @@ def test_a_revoked_token_stops_within_the_token_ttl(
     assert (
         client.post("/api/v1/check", json={"text": "hi"}, headers=_auth(tokens["PIO-1"])).status_code == 401
     )
+
+
+def _count(world: World, table: str) -> int:
+    with world.db.engine.connect() as conn:
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def test_registry_writes_over_the_api(api: tuple[TestClient, dict[str, str]], world: World) -> None:
+    client, tokens = api
+    it = _auth(tokens["IT-1"])
+    made = client.post(
+        "/api/v1/members",
+        json={"service_number": "6006", "name": "New Officer", "unit": "Traffic", "roles": ["officer"]},
+        headers=it,
+    )
+    assert made.status_code == 201 and made.json()["roles"] == ["officer"]
+    again = client.post("/api/v1/members", json={"service_number": "6006", "name": "Twice"}, headers=it)
+    assert again.status_code == 409
+    changed = client.patch("/api/v1/members/6006", json={"roles": ["officer", "pio"]}, headers=it)
+    assert changed.status_code == 200 and changed.json()["roles"] == ["officer", "pio"]
+    assert client.patch("/api/v1/members/nobody", json={"rank": "x"}, headers=it).status_code == 404
+    assert client.patch("/api/v1/members/6006", json={}, headers=it).status_code == 422
+    pc = client.post(
+        "/api/v1/devices/computers", json={"asset_tag": "PC-9", "addresses": ["10.0.0.9"]}, headers=it
+    )
+    assert pc.status_code == 201 and pc.json()["kind"] == "computer"
+    bad_ip = client.post(
+        "/api/v1/devices/computers", json={"asset_tag": "PC-10", "addresses": ["not-an-ip"]}, headers=it
+    )
+    assert bad_ip.status_code == 422
+    phone = client.post(
+        "/api/v1/devices/personal", json={"identifier": "IMEI-9", "owner": "6006"}, headers=it
+    )
+    assert phone.status_code == 201
+    assert client.post("/api/v1/devices/computers/PC-9/retire", headers=it).json()["active"] is False
+    auth = client.post(
+        "/api/v1/authorisations",
+        json={"member": "6006", "computer": "PC-1", "scope": "site", "target": "x.com", "reason": "duty"},
+        headers=it,
+    )
+    assert auth.status_code == 201, auth.text
+    code = auth.json()["id"]
+    revoked = client.post(f"/api/v1/authorisations/{code}/revoke", json={"reason": "moved"}, headers=it)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    listed = client.get("/api/v1/devices", headers=it).json()
+    assert {d["kind"] for d in listed} == {"computer", "personal"} and "PC-9" in str(listed)
+
+
+def test_registry_writes_beyond_the_role_are_refused_audited_and_write_nothing(
+    api: tuple[TestClient, dict[str, str]], world: World
+) -> None:
+    client, tokens = api
+    members = _count(world, "member")
+    denied = client.post(
+        "/api/v1/members",
+        json={"service_number": "7007", "name": "Sneaky", "roles": ["commissioner"]},
+        headers=_auth(tokens["PIO-1"]),
+    )
+    assert denied.status_code == 403 and denied.headers["content-type"].startswith("application/problem")
+    assert _count(world, "member") == members
+    with world.db.engine.connect() as conn:
+        row = conn.execute(
+            sa.text("SELECT actor, target FROM audit_entry WHERE action = 'denied' ORDER BY seq DESC LIMIT 1")
+        ).one()
+    assert row == ("PIO-1", "api:POST /api/v1/members")
+    wrong_type = client.post(
+        "/api/v1/members", json={"service_number": 7007, "name": ["x"]}, headers=_auth(tokens["IT-1"])
+    )
+    assert wrong_type.status_code == 422 and _count(world, "member") == members
+    bad_role = client.post(
+        "/api/v1/members",
+        json={"service_number": "7007", "name": "X", "roles": ["god"]},
+        headers=_auth(tokens["IT-1"]),
+    )
+    assert bad_role.status_code == 422 and _count(world, "member") == members
+
+
+def test_the_commissioner_issues_and_revokes_a_permission(
+    api: tuple[TestClient, dict[str, str]], world: World
+) -> None:
+    from conftest import PASSPHRASES
+
+    client, tokens = api
+    commissioner, _ = create_token(world.registry, "IT-1", member="CP-1", name="test-CP-1")
+    body = {
+        "kind": "personal-device",
+        "member": "PIO-1",
+        "device": "IMEI-1",
+        "reason": "on call",
+        "text": "Constable Officer may use their own phone for the department's account.",
+        "passphrase": "wrong passphrase",
+    }
+    wrong = client.post("/api/v1/permissions", json=body, headers=_auth(commissioner))
+    assert wrong.status_code == 422 and "passphrase" in wrong.json()["detail"]
+    assert _count(world, "permission") == 0
+    by_it = client.post(
+        "/api/v1/permissions",
+        json={**body, "passphrase": PASSPHRASES["commissioner"]},
+        headers=_auth(tokens["IT-1"]),
+    )
+    assert by_it.status_code == 403 and _count(world, "permission") == 0
+    made = client.post(
+        "/api/v1/permissions",
+        json={**body, "passphrase": PASSPHRASES["commissioner"]},
+        headers=_auth(commissioner),
+    )
+    assert made.status_code == 201, made.text
+    permission = made.json()
+    assert permission["honoured"] is True and "passphrase" not in permission
+    code = permission["id"]
+    revoked = client.post(
+        f"/api/v1/permissions/{code}/revoke",
+        json={"reason": "no longer on call"},
+        headers=_auth(commissioner),
+    )
+    assert revoked.status_code == 200 and revoked.json()["honoured"] is False
+    twice = client.post(
+        f"/api/v1/permissions/{code}/revoke", json={"reason": "again"}, headers=_auth(commissioner)
+    )
+    assert twice.status_code == 422
+    assert client.get("/api/v1/permissions/CP-0000-9999", headers=_auth(commissioner)).status_code == 404
+
+
+def test_review_queue_schedule_and_publications(api: tuple[TestClient, dict[str, str]], world: World) -> None:
+    client, tokens = api
+    reviewer, _ = create_token(world.registry, "IT-1", member="REV-1", name="test-REV-1")
+    text = "ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass."
+    code = client.post("/api/v1/drafts", json={"text": text}, headers=_auth(tokens["PIO-1"])).json()["id"]
+    client.post(f"/api/v1/drafts/{code}/submit", json={"device": "PC-1"}, headers=_auth(tokens["PIO-1"]))
+    queue = client.get("/api/v1/reviews", headers=_auth(reviewer)).json()
+    assert [d["id"] for d in queue] == [code] and queue[0]["approved_by_me"] is False
+    assert client.get("/api/v1/reviews", headers=_auth(tokens["PIO-1"])).status_code == 403
+    client.post(f"/api/v1/drafts/{code}/approve", json={}, headers=_auth(reviewer))
+    assert client.get("/api/v1/reviews", headers=_auth(reviewer)).json() == []
+    past = client.post(
+        f"/api/v1/drafts/{code}/schedule", json={"at": "2020-01-01T09:00:00Z"}, headers=_auth(tokens["PIO-1"])
+    )
+    assert past.status_code == 422
+    later = client.post(
+        f"/api/v1/drafts/{code}/schedule", json={"at": "2099-01-01T09:00:00Z"}, headers=_auth(tokens["PIO-1"])
+    )
+    assert later.status_code == 200 and later.json()["state"] == "scheduled"
+    assert later.json()["scheduled_for"].startswith("2099-01-01T09:00:00")
+    back = client.post(f"/api/v1/drafts/{code}/unschedule", headers=_auth(tokens["PIO-1"]))
+    assert back.json()["state"] == "approved"
+    no_account = client.post(f"/api/v1/drafts/{code}/publish", headers=_auth(tokens["PIO-1"]))
+    assert no_account.status_code == 422 and "account" in no_account.json()["detail"]
+    assert client.get("/api/v1/publications", headers=_auth(tokens["PIO-1"])).json() == []
+    mine = client.get("/api/v1/drafts", params={"author": "PIO-1"}, headers=_auth(reviewer)).json()
+    assert [d["id"] for d in mine] == [code]

@@ -267,6 +267,8 @@ class Publication(Base):
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
 
+    account: Mapped[OfficialAccount] = relationship()
+
 
 class Credential(Base):
     """A member's sign-in password (argon2id hash) and their recent failed attempts."""

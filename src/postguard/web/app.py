@@ -82,6 +82,14 @@ def create_app(settings: Settings) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    for router in (session.router, check.router, drafts.router, access.router, audit.router, registry.router):
+    for router in (
+        session.router,
+        check.router,
+        drafts.router,
+        drafts.reviews,
+        access.router,
+        audit.router,
+        registry.router,
+    ):
         app.include_router(router)
     return app

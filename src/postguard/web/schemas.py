@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,10 +11,18 @@ __all__ = [
     "AccessDecideIn",
     "AccessDecisionOut",
     "ApproveIn",
+    "AuthorisationIn",
     "CheckContextIn",
     "CheckIn",
+    "ComputerIn",
     "DraftIn",
+    "MemberChangeIn",
+    "MemberIn",
+    "PermissionIn",
+    "PersonalDeviceIn",
     "ReturnIn",
+    "RevokeIn",
+    "ScheduleIn",
     "SubmitIn",
     "VerifyOut",
 ]
@@ -97,3 +106,88 @@ class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: str = Field(min_length=1, max_length=4000)
+
+
+Role = Literal["officer", "pio", "reviewer", "commissioner", "it_admin", "auditor"]
+_ID = Field(min_length=1, max_length=64)
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_number: str = _ID
+    name: str = Field(min_length=1, max_length=200)
+    rank: str = Field("", max_length=100)
+    unit: str = Field("", max_length=200)
+    roles: list[Role] = Field(default=["officer"], min_length=1, max_length=6)
+
+
+class MemberChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    rank: str | None = Field(None, max_length=100)
+    unit: str | None = Field(None, max_length=200)
+    roles: list[Role] | None = Field(None, min_length=1, max_length=6)
+    active: bool | None = None
+
+
+class ComputerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asset_tag: str = _ID
+    hostname: str = Field("", max_length=255)
+    addresses: list[str] = Field(default_factory=list, max_length=64)
+    on_police_network: bool = True
+
+
+class PersonalDeviceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str = Field(min_length=1, max_length=128, description="Serial, IMEI or MAC.")
+    owner: str = _ID
+    description: str = Field("", max_length=500)
+
+
+class AuthorisationIn(BaseModel):
+    """Clause B: a member (or all), on a computer (or all), to a site, category or all social media."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    member: str | None = Field(None, max_length=64)
+    computer: str | None = Field(None, max_length=64)
+    scope: Literal["site", "category", "all"]
+    target: str = Field("", max_length=255)
+    valid_from: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PermissionIn(BaseModel):
+    """A written permission of the Commissioner, signed on the server with the commissioner key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["personal-device", "confidential-release"]
+    member: str | None = Field(None, max_length=64)
+    device: str | None = Field(None, max_length=128)
+    post: str = Field("", max_length=200, description="The draft or post it releases (confidential-release).")
+    valid_from: dt.datetime | None = None
+    valid_until: dt.datetime | None = None
+    reason: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=8000, description="The permission's words, as signed.")
+    passphrase: str = Field(
+        min_length=1, max_length=1024, description="The commissioner key's passphrase (never stored)."
+    )
+
+
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: dt.datetime = Field(description="When to publish (ISO 8601; UTC unless an offset is given).")

@@ -14,6 +14,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -23,12 +24,39 @@ from postguard.errors import ConflictError, PostguardError, ValidationError
 from postguard.registry.credentials import decrypt
 from postguard.registry.models import Draft, Publication
 from postguard.registry.service import Registry
-from postguard.registry.values import utcnow
+from postguard.registry.values import iso, utcnow
 from postguard.workflow.service import Workflow
 
-__all__ = ["publish", "publish_due"]
+__all__ = ["publication_dict", "publications", "publish", "publish_due"]
 
 ConnectorFactory = Callable[[str, str, str], Connector]
+
+
+def publication_dict(row: Publication, code: str) -> dict[str, Any]:
+    return {
+        "draft": code,
+        "status": row.status,
+        "attempts": row.attempts,
+        "remote_id": row.remote_id or None,
+        "url": row.remote_url or None,
+        "error": row.last_error or None,
+        "sent_at": iso(row.sent_at),
+    }
+
+
+def publications(registry: Registry, status: str | None = None) -> list[dict[str, Any]]:
+    """Every publication (newest first), or those with ``status``."""
+    with registry.db.session() as session:
+        query = select(Publication, Draft.code).join(Draft, Publication.draft_id == Draft.id)
+        if status:
+            query = query.where(Publication.status == status)
+        rows = session.execute(query.order_by(Publication.id.desc())).all()
+        return [{**publication_dict(row, code), "account": _account(row)} for row, code in rows]
+
+
+def _account(row: Publication) -> str:
+    account = row.account
+    return f"{account.platform}:{account.handle}" if account is not None else ""
 
 
 def publish(

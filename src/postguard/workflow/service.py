@@ -319,6 +319,22 @@ class Workflow:
                 ],
             }
 
+    def queue(self, reviewer: str) -> list[dict[str, Any]]:
+        """Submissions ``reviewer`` may act on (not their own, not yet approved by them), oldest first."""
+        with self.registry.db.session() as session:
+            me = self.registry.member(session, reviewer)
+            drafts = session.scalars(
+                select(Draft)
+                .where(Draft.state == "submitted", Draft.author_id != me.id)
+                .order_by(Draft.submitted_at, Draft.id)
+            ).all()
+            mine = set(
+                session.scalars(
+                    select(Review.draft_id).where(Review.reviewer_id == me.id, Review.action == "approve")
+                )
+            )
+            return [{**draft_dict(d), "approved_by_me": d.id in mine} for d in drafts]
+
     def list(self, state: str | None = None, *, author: str | None = None) -> list[dict[str, Any]]:
         with self.registry.db.session() as session:
             query = select(Draft).order_by(Draft.id)

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from postguard.errors import ValidationError
 from postguard.registry.tokens import TokenHolder
 from postguard.web.deps import ServiceDep, require
-from postguard.web.schemas import ApproveIn, DraftIn, ReturnIn, SubmitIn
+from postguard.web.schemas import ApproveIn, DraftIn, ReturnIn, ScheduleIn, SubmitIn
 from postguard.workflow import STATES
+from postguard.workflow.publish import publication_dict, publications, publish
 
 router = APIRouter(prefix="/api/v1/drafts", tags=["workflow"])
 AUTHORS = ("pio", "officer")
@@ -30,15 +32,15 @@ def create_draft(body: DraftIn, state: ServiceDep, caller: AuthorDep) -> dict[st
     return state.workflow.get(draft.code)
 
 
-@router.get("", dependencies=[require()], summary="List drafts, by state")
+@router.get("", dependencies=[require()], summary="List drafts, by state and author")
 def list_drafts(
-    state: ServiceDep, state_: Annotated[str | None, Query(alias="state")] = None
+    state: ServiceDep,
+    state_: Annotated[str | None, Query(alias="state", max_length=16)] = None,
+    author: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, Any]]:
     if state_ is not None and state_ not in STATES:
-        from postguard.errors import ValidationError
-
         raise ValidationError(f"state must be one of {', '.join(STATES)}.")
-    return state.workflow.list(state_)
+    return state.workflow.list(state_, author=author)
 
 
 @router.get("/{code}", dependencies=[require()], summary="One draft, its findings and reviews")
@@ -75,18 +77,34 @@ def return_draft(code: str, body: ReturnIn, state: ServiceDep, caller: ReviewerD
     return state.workflow.get(code)
 
 
+@router.post("/{code}/schedule", summary="Schedule an approved draft's publication")
+def schedule_draft(code: str, body: ScheduleIn, state: ServiceDep, caller: PublisherDep) -> dict[str, Any]:
+    state.workflow.schedule(caller.service_number, code, at=body.at)
+    return state.workflow.get(code)
+
+
+@router.post("/{code}/unschedule", summary="Take a scheduled draft back to approved")
+def unschedule_draft(code: str, state: ServiceDep, caller: PublisherDep) -> dict[str, Any]:
+    state.workflow.unschedule(caller.service_number, code)
+    return state.workflow.get(code)
+
+
 @router.post("/{code}/publish", summary="Publish an approved draft to its account (retried, never twice)")
 def publish_draft(code: str, state: ServiceDep, caller: PublisherDep) -> dict[str, Any]:
-    from postguard.workflow.publish import publish
-
     row = publish(state.registry, caller.service_number, code, keys_dir=state.settings.keys_dir)
-    return {
-        **state.workflow.get(code),
-        "publication": {
-            "status": row.status,
-            "attempts": row.attempts,
-            "remote_id": row.remote_id or None,
-            "url": row.remote_url or None,
-            "error": row.last_error or None,
-        },
-    }
+    return {**state.workflow.get(code), "publication": publication_dict(row, code)}
+
+
+reviews = APIRouter(prefix="/api/v1", tags=["workflow"])
+
+
+@reviews.get("/reviews", summary="The review queue: submissions waiting for the caller, oldest first")
+def review_queue(state: ServiceDep, caller: ReviewerDep) -> list[dict[str, Any]]:
+    return state.workflow.queue(caller.service_number)
+
+
+@reviews.get("/publications", dependencies=[require()], summary="Publications: sent, pending and failed")
+def list_publications(
+    state: ServiceDep, status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None
+) -> list[dict[str, Any]]:
+    return publications(state.registry, status)
