@@ -16,17 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
-run: $(STAMP)  ## Set up .venv, a demo department on SQLite (demo/), and start the service
-	@$(BIN)/python -m postguard.demo demo
-	@echo "Starting postguard on http://127.0.0.1:$(PORT)/  (API /api/v1, OpenAPI document /openapi.json; Ctrl-C stops)"
-	@echo "Try: curl -s -X POST http://127.0.0.1:$(PORT)/api/v1/check -H 'Authorization: Bearer <a token above>' -H 'content-type: application/json' -d '{\"text\": \"We got our man!\"}'"
-	@POSTGUARD_DATABASE_URL=sqlite:///demo/postguard.db POSTGUARD_KEYS_DIR=demo/keys $(BIN)/postguard serve --port $(PORT)
+run: $(STAMP)  ## Set up .venv, a demo department on SQLite (demo/) with a fake Mastodon, and start the service
+	@PORT=$(PORT) $(BIN)/python -m postguard.demo demo --serve
 
 test: $(STAMP) services lint typecheck unit  ## Install what tests need, lint, type-check and run the tests
 
-services:  ## Start (or install) PostgreSQL, and install Squid, for the tests
+services:  ## Start (or install) PostgreSQL, and install Squid and Chromium, for the tests
 	@bash scripts/ensure-postgres.sh
 	@bash scripts/ensure-squid.sh
+	@bash scripts/ensure-chromium.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

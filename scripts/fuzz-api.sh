@@ -14,7 +14,7 @@ POSTGUARD_DATABASE_URL="sqlite:///$WORK/demo/postguard.db" POSTGUARD_KEYS_DIR="$
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
 sleep 4
-grep -E '^  [0-9]+ \(' "$WORK/demo.txt" | while read -r member roles token; do
+grep -E '^  [0-9]+ ' "$WORK/demo.txt" | while read -r member roles _password token; do
   echo "== as $member $roles"
   "$BIN/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" -H "Authorization: Bearer $token" \
     --checks not_a_server_error --max-examples "${1:-40}"

@@ -115,3 +115,12 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
         load_signing(keys_dir, "department", PASSPHRASES["department"]),
     )
     db.engine.dispose()
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -1,15 +1,21 @@
 """Demo data for ``make run``: a small department on an embedded SQLite database.
 
 ``python -m postguard.demo FOLDER`` creates (once) FOLDER/postguard.db and
-FOLDER/keys with one member per role, a department computer, a personal
-device, an official account, an authorisation, a written permission and
-sample drafts, and prints an API token per member. The passphrases are demo
+FOLDER/keys with one member per role (each with a demo password), a
+department computer, a personal device, an official account connected to a
+local fake Mastodon, an authorisation, a written permission and sample
+drafts, and prints the sign-ins and an API token per member.
+
+``python -m postguard.demo FOLDER --serve`` then starts the fake Mastodon (on
+port 8401, or ``POSTGUARD_DEMO_MASTODON_PORT``) in the background and the
+service in front (``PORT``, 8400). The passwords and passphrases are demo
 values, printed for the demo only: never use them for a real department.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,10 +24,14 @@ from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.keys import init_key, load_signing
 from postguard.registry.service import Registry
+from postguard.registry.signin import set_password
 from postguard.registry.tokens import create_token
 from postguard.workflow import Workflow
 
 DEMO_PASSPHRASE = "demo passphrase, not for real use"
+DEMO_PASSWORD = "demo-password-{number}"  # each member's, with their service number
+DEMO_MASTODON_TOKEN = "demo-mastodon-token"
+ACCOUNT = "@police@127.0.0.1"
 MEMBERS = [
     ("1001", "Ada Admin", "Inspector", "Information Technology Unit", "it_admin"),
     ("2002", "Cora Reid", "Commissioner", "Office of the Commissioner", "commissioner"),
@@ -50,7 +60,18 @@ def build(folder: Path) -> dict[str, object]:
             init_key(keys, name, DEMO_PASSPHRASE)  # type: ignore[arg-type]
         registry.add_computer("1001", asset_tag="PC-0042", hostname="pio-02", addresses=["127.0.0.1"])
         registry.add_device("1001", identifier="IMEI-3531", owner="3003", description="iPhone 15")
-        registry.add_account("1001", platform="mastodon", handle="@police@127.0.0.1")
+        registry.add_account("1001", platform="mastodon", handle=ACCOUNT)
+        registry.connect_account(
+            "1001",
+            platform="mastodon",
+            handle=ACCOUNT,
+            connector="mastodon",
+            endpoint=f"http://127.0.0.1:{mastodon_port()}",
+            credential=DEMO_MASTODON_TOKEN,
+            keys_dir=keys,
+        )
+        for number, *_ in MEMBERS:
+            set_password(registry, "1001", member=number, password=DEMO_PASSWORD.format(number=number))
         grants = Grants(registry, keys)
         grants.authorise(
             "2002",
@@ -72,12 +93,12 @@ def build(folder: Path) -> dict[str, object]:
         flow = Workflow(registry, grants, default_checker())
         flow.create(
             "3003",
-            account="mastodon:@police@127.0.0.1",
+            account=f"mastodon:{ACCOUNT}",
             text="ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass.",
         )
         draft = flow.create(
             "3003",
-            account="mastodon:@police@127.0.0.1",
+            account=f"mastodon:{ACCOUNT}",
             text="We got our man! The thug who robbed the corner shop is behind bars.",
         )
         flow.submit("3003", draft.code, device="PC-0042")
@@ -90,16 +111,48 @@ def build(folder: Path) -> dict[str, object]:
     return {"database": f"sqlite:///{db_path}", "keys": str(keys), "tokens": tokens, "created": created}
 
 
+def mastodon_port() -> int:
+    return int(os.environ.get("POSTGUARD_DEMO_MASTODON_PORT", "8401"))
+
+
+def serve(folder: Path) -> None:
+    """The fake Mastodon in a thread, and the service (plain HTTP on loopback) in front."""
+    import uvicorn
+
+    from postguard.fakes import FakeMastodon
+
+    port = int(os.environ.get("PORT", "8400"))
+    fake = FakeMastodon(DEMO_MASTODON_TOKEN, port=mastodon_port())
+    os.environ.update(
+        POSTGUARD_DATABASE_URL=f"sqlite:///{folder / 'postguard.db'}",
+        POSTGUARD_KEYS_DIR=str(folder / "keys"),
+        POSTGUARD_SECURE_COOKIES="false",  # plain HTTP on loopback, for the demo only
+    )
+    print(f"Fake Mastodon (demo only) on {fake.url}/ : what the demo publishes lands there.")
+    print(f"postguard on http://127.0.0.1:{port}/  (sign in with a demo sign-in above; API /api/v1;")
+    print("OpenAPI document /openapi.json). Ctrl-C stops both.", flush=True)
+    try:
+        uvicorn.run(
+            "postguard.web.asgi:build", host="127.0.0.1", port=port, factory=True, log_level="warning"
+        )
+    finally:
+        fake.close()
+
+
 def main() -> None:
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "demo")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    folder = Path(args[0] if args else "demo")
     info = build(folder)
     state = "created" if info["created"] else "reused"
     print(f"Demo department {state} in {folder}/ (database {info['database']}).")
-    print(f"Demo key passphrase (demo only): {DEMO_PASSPHRASE!r}")
-    print("API tokens (Authorization: Bearer ...):")
+    print(f"Demo commissioner key passphrase (demo only): {DEMO_PASSPHRASE!r}")
+    print("Demo sign-ins (service number / password) and API tokens (Authorization: Bearer ...):")
     roles = {m[0]: m[4] for m in MEMBERS}
     for number, token in dict(info["tokens"]).items():  # type: ignore[call-overload]
-        print(f"  {number} ({roles.get(number, '?')}): {token}")
+        password = DEMO_PASSWORD.format(number=number)
+        print(f"  {number:<5} {roles.get(number, '?'):<13} {password:<20} {token}")
+    if "--serve" in sys.argv[1:]:
+        serve(folder)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         True, description="Send the session cookie only over HTTPS (turn off only for plain-HTTP testing)."
     )
+    scheduler_interval: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds between the service's rounds of expiring overdue submissions and "
+        "publishing scheduled drafts (0 turns the round off; 'postguard publish-due' does it once).",
+    )
     actor: str | None = Field(
         None, description="Service number that registry commands act as when --actor is not given."
     )

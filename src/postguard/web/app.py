@@ -21,10 +21,13 @@ from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
 from postguard.settings import Settings
+from postguard.web import pages
 from postguard.web.deps import State
+from postguard.web.pages import install_page_handlers, mount_static
 from postguard.web.problems import install_problem_handlers, problem
 from postguard.web.routes import access, audit, check, drafts, registry, session
 from postguard.workflow import Workflow
+from postguard.workflow.scheduler import Scheduler
 
 __all__ = ["MAX_BODY", "create_app"]
 
@@ -52,10 +55,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         point = AccessPoint(db, pack, settings.keys_dir, via="api")
         checker = Checker(pack, model, permissions=grants)
-        app.state.postguard = State(settings, reg, grants, checker, point, Workflow(reg, grants, checker))
+        workflow = Workflow(reg, grants, checker)
+        app.state.postguard = State(settings, reg, grants, checker, point, workflow)
+        scheduler = Scheduler(reg, workflow, settings.keys_dir, settings.scheduler_interval)
         try:
             yield
         finally:
+            scheduler.close()
             point.close()
             db.engine.dispose()
 
@@ -68,6 +74,8 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
+    install_page_handlers(app)
+    mount_static(app)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -90,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
         access.router,
         audit.router,
         registry.router,
+        pages.router,
     ):
         app.include_router(router)
     return app
