@@ -280,7 +280,8 @@ def test_scheduled_draft_is_published_when_due_and_claimed_once(world: World, fa
     assert publish_due(world.registry, flow, keys_dir=world.keys_dir) == []  # not yet
     later = at + dt.timedelta(minutes=1)
     done = publish_due(world.registry, flow, keys_dir=world.keys_dir, now=later)
-    assert len(done) == 1 and not isinstance(done[0], str) and done[0].status == "sent"
+    assert len(done) == 1 and done[0][0] == code
+    assert not isinstance(done[0][1], str) and done[0][1].status == "sent"
     assert publish_due(world.registry, flow, keys_dir=world.keys_dir, now=later) == []  # claimed once
     assert flow.get(code)["state"] == "published" and len(fake.statuses) == 1
 
@@ -295,3 +296,25 @@ def test_unschedule_returns_the_draft_to_approved(world: World, fake: FakeMastod
     flow.unschedule("PIO-1", code)
     got = flow.get(code)
     assert got["state"] == "approved" and got["scheduled_for"] is None
+
+
+def test_publish_due_command_publishes_what_is_due(world: World, fake: FakeMastodon) -> None:
+    import datetime as dt
+
+    from typer.testing import CliRunner
+
+    from postguard.cli.app import app
+
+    _connect(world, fake)
+    code = _approved(world, "mastodon:@police@fake")
+    flow = Workflow(world.registry, world.grants, default_checker())
+    flow.schedule("PIO-1", code, at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1))
+    env = {"POSTGUARD_DATABASE_URL": world.db.url, "POSTGUARD_KEYS_DIR": str(world.keys_dir)}
+    import time
+
+    time.sleep(1.2)
+    result = CliRunner().invoke(app, ["publish-due"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"Published {code}" in result.output and len(fake.statuses) == 1
+    again = CliRunner().invoke(app, ["publish-due"], env=env)
+    assert again.exit_code == 0 and "Nothing was due" in again.output

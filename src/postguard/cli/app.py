@@ -14,7 +14,7 @@ from postguard.cli.grants import authorise_app, permit_app
 from postguard.cli.members import account_app, device_app, member_app
 from postguard.cli.model import corpus_app, model_app
 from postguard.cli.policy import app as policy_app
-from postguard.cli.serve import publish_command, serve_command, token_app
+from postguard.cli.serve import publish_command, publish_due_command, serve_command, token_app
 
 __all__ = ["app", "main"]
 
@@ -65,6 +65,7 @@ app.command("squid-errors")(squid_errors_command)
 app.add_typer(token_app, name="token")
 app.command("serve")(serve_command)
 app.command("publish")(publish_command)
+app.command("publish-due")(publish_due_command)
 
 
 def main() -> None:

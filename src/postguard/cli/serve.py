@@ -93,3 +93,36 @@ def publish_command(
         "It stays approved; run this again to retry."
     )
     raise typer.Exit(1)
+
+
+def publish_due_command(
+    database: DatabaseOption = None,
+    keys_dir: KeysDirOption = None,
+) -> None:
+    """Expire overdue submissions and publish every scheduled draft that is due, once (for cron).
+
+    The service does the same every --scheduler-interval seconds (POSTGUARD_SCHEDULER_INTERVAL);
+    run this where the service's round is turned off. Each draft is published as the member who
+    scheduled it. Exits 1 if any publication failed (it stays approved and is reported).
+    """
+    from postguard import default_checker
+    from postguard.registry.grants import Grants
+    from postguard.workflow import Workflow
+    from postguard.workflow.scheduler import run_once
+
+    with translate_errors():
+        opened = open_registry(database, keys_dir)
+        keys = opened.settings.keys_dir
+        workflow = Workflow(opened.registry, Grants(opened.registry, keys), default_checker())
+        expired, published = run_once(opened.registry, workflow, keys)
+    for code in expired:
+        out.print(f"{code} expired: it was not reviewed in time.")
+    for code, sent, what in published:
+        if sent:
+            out.print(f"Published {code}: {what}")
+        else:
+            err.print(f"[bold red]Not published[/] {code}: {what}. It stays approved; publish it by hand.")
+    if not expired and not published:
+        out.print("Nothing was due.")
+    if not all(sent for _, sent, _ in published):
+        raise typer.Exit(1)

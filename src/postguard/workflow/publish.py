@@ -157,21 +157,22 @@ def publish_due(
     keys_dir: Path,
     now: dt.datetime | None = None,
     factory: ConnectorFactory = connector_for,
-) -> list[Publication | str]:
+) -> list[tuple[str, Publication | str]]:
     """Publish every scheduled draft whose time has come, each as the member who scheduled it.
 
-    Returns the publication rows, or for a draft that could not even be tried
-    (its scheduler has lost the role, say) the reason, which is audited too.
+    Returns (draft id, its publication row) for each, or (draft id, the reason)
+    for a draft that could not even be tried (its scheduler has lost the role,
+    say); the reason is audited too.
     """
-    results: list[Publication | str] = []
+    results: list[tuple[str, Publication | str]] = []
     for code, by in workflow.claim_due(now):
         try:
-            results.append(publish(registry, by, code, keys_dir=keys_dir, factory=factory))
+            results.append((code, publish(registry, by, code, keys_dir=keys_dir, factory=factory)))
         except PostguardError as exc:
             with registry.db.session() as session:
                 registry.audit(
                     session,
                     AuditRecord(by, "publish.failed", f"draft:{code}", detail={"error": str(exc)}),
                 )
-            results.append(f"{code}: {exc}")
+            results.append((code, str(exc)))
     return results

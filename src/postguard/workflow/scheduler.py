@@ -21,16 +21,18 @@ __all__ = ["Scheduler", "run_once"]
 log = logging.getLogger("postguard.scheduler")
 
 
-def run_once(registry: Registry, workflow: Workflow, keys_dir: Path) -> tuple[list[str], list[str]]:
-    """One round: (drafts expired, publication results as 'D-...: sent|failed ...')."""
+def run_once(
+    registry: Registry, workflow: Workflow, keys_dir: Path
+) -> tuple[list[str], list[tuple[str, bool, str]]]:
+    """One round: (drafts expired, (draft id, published?, url or error) per scheduled draft due)."""
     expired = workflow.expire_overdue()
     results = []
-    for result in publish_due(registry, workflow, keys_dir=keys_dir):
-        results.append(
-            result
-            if isinstance(result, str)
-            else f"{result.status} ({result.remote_url or result.last_error})"
-        )
+    for code, result in publish_due(registry, workflow, keys_dir=keys_dir):
+        if isinstance(result, str):
+            results.append((code, False, result))
+        else:
+            sent = result.status == "sent"
+            results.append((code, sent, result.remote_url or result.remote_id if sent else result.last_error))
     return expired, results
 
 
@@ -52,8 +54,14 @@ class Scheduler:
                 continue
             for code in expired:
                 log.info("%s expired: not reviewed in time", code)
-            for line in published:
-                log.info("scheduled publication: %s", line)
+            for code, sent, what in published:
+                log.log(
+                    logging.INFO if sent else logging.WARNING,
+                    "%s %s: %s",
+                    code,
+                    "published" if sent else "not published",
+                    what,
+                )
 
     def close(self) -> None:
         self._stop.set()
