@@ -7,10 +7,11 @@ through the named dependencies in :mod:`postguard.web.deps`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postguard import __version__
 from postguard.access.point import AccessPoint
@@ -41,6 +42,43 @@ _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Cache-Control": "no-store",
 }
+
+
+class Guard:
+    """Pure ASGI middleware (cheaper than ``@app.middleware``): refuses a body over MAX_BODY by its
+    Content-Length, and adds the security headers to every answer that has not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in _SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY):
+                response = problem(
+                    413, "too-large", "Request too large", f"The body is over {MAX_BODY // 1024} KiB."
+                )
+                await self._with_headers(response)(scope, receive, send)
+                return
+
+        async def send_guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k, v) for k, v in self.headers if k not in present),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_guarded)
+
+    def _with_headers(self, response: Response) -> Response:
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -77,18 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_page_handlers(app)
     mount_static(app)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            response: Response = problem(
-                413, "too-large", "Request too large", f"The body is over {MAX_BODY // 1024} KiB."
-            )
-        else:
-            response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(Guard)
 
     for router in (
         session.router,

@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["check"])
 
 
 @router.post("/check", dependencies=[require()], summary="Check a post against every clause")
-def check_post(body: CheckIn, state: ServiceDep) -> dict[str, Any]:
+async def check_post(body: CheckIn, state: ServiceDep) -> dict[str, Any]:
     """The contract's output line: decision, findings (and advice), for the post given."""
     context = Context.from_dict(body.context.model_dump() if body.context else None)
     report = state.checker.check_post(Post(body.text, context))
