@@ -53,7 +53,13 @@ def serve_command(
     database: DatabaseOption = None,
     keys_dir: KeysDirOption = None,
 ) -> None:
-    """Run the service (the API under /api/v1, its OpenAPI document at /openapi.json) until stopped.
+    """Run the service until stopped: the web application at /, the API under /api/v1, and its
+    OpenAPI document at /openapi.json.
+
+    Several processes (--workers, or several machines) may share one PostgreSQL database. The
+    service also publishes scheduled drafts and expires overdue submissions every
+    POSTGUARD_SCHEDULER_INTERVAL seconds (30). For plain-HTTP testing only, set
+    POSTGUARD_SECURE_COOKIES=false so browsers keep the session cookie.
 
     Example: postguard serve --port 8400 --database postgresql+psycopg://postgres@127.0.0.1/test
     """
@@ -67,7 +73,10 @@ def serve_command(
         os.environ["POSTGUARD_KEYS_DIR"] = str(keys_dir)
     with translate_errors():
         open_registry(database, keys_dir).db.require_current()  # fail here, clearly, not in a worker
-    out.print(f"postguard service on http://{host}:{port}/  (API /api/v1, OpenAPI document /openapi.json)")
+    out.print(
+        f"postguard service on http://{host}:{port}/  (web application /, API /api/v1, "
+        "OpenAPI document /openapi.json)"
+    )
     uvicorn.run(
         "postguard.web.asgi:build", host=host, port=port, workers=workers, log_level="info", factory=True
     )
@@ -101,8 +110,8 @@ def publish_due_command(
 ) -> None:
     """Expire overdue submissions and publish every scheduled draft that is due, once (for cron).
 
-    The service does the same every --scheduler-interval seconds (POSTGUARD_SCHEDULER_INTERVAL);
-    run this where the service's round is turned off. Each draft is published as the member who
+    The service does the same every POSTGUARD_SCHEDULER_INTERVAL seconds (30; 0 turns it off):
+    run this where the service's round is off. Each draft is published as the member who
     scheduled it. Exits 1 if any publication failed (it stays approved and is reported).
     """
     from postguard import default_checker
