@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 from postguard import default_checker
@@ -41,8 +42,18 @@ MEMBERS = [
 ]
 
 
+#: Bumped when the demo's contents change; a demo folder of another version is set aside and rebuilt.
+DEMO_VERSION = "2"
+
+
 def build(folder: Path) -> dict[str, object]:
+    marker = folder / "demo-version"
+    if folder.exists() and any(folder.iterdir()) and _read(marker) != DEMO_VERSION:
+        aside = folder.with_name(f"{folder.name}.old-{int(time.time())}")
+        folder.rename(aside)  # demo data only, but never deleted
+        print(f"The demo in {folder}/ was made by an older postguard; it is kept as {aside}/.")
     folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(DEMO_VERSION + "\n")
     db_path = folder / "postguard.db"
     created = not db_path.exists()
     db = Database(f"sqlite:///{db_path}")
@@ -109,6 +120,13 @@ def build(folder: Path) -> dict[str, object]:
         tokens = json.loads((folder / "tokens.json").read_text())
     db.engine.dispose()
     return {"database": f"sqlite:///{db_path}", "keys": str(keys), "tokens": tokens, "created": created}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
 
 
 def mastodon_port() -> int:
