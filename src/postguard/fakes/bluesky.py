@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from postguard.fakes.base import JsonHandler
 
 __all__ = ["FakeBluesky"]
 
@@ -28,8 +30,8 @@ class FakeBluesky:
         fake = self
         token = "fake-access-jwt"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+        class Handler(JsonHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server names it)
                 fake.requests += 1
                 url = urlsplit(self.path)
                 if url.path != "/xrpc/com.atproto.repo.getRecord":
@@ -44,7 +46,7 @@ class FakeBluesky:
                     )
                 return self._answer(200, record)
 
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802 (http.server names it)
                 fake.requests += 1
                 length = int(self.headers.get("Content-Length", "0"))
                 try:
@@ -79,17 +81,6 @@ class FakeBluesky:
                     self.connection.shutdown(2)
                     return None
                 return self._answer(200, {"uri": uri, "cid": fake.records[rkey]["cid"]})
-
-            def _answer(self, code: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_args: object) -> None:
-                pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -9,11 +9,12 @@ and then drop the connection without answering (a lost answer).
 from __future__ import annotations
 
 import html
-import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+
+from postguard.fakes.base import JsonHandler
 
 
 class FakeMastodon:
@@ -31,8 +32,8 @@ class FakeMastodon:
         self.requests = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
+        class Handler(JsonHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server names it)
                 if self.path.startswith("/api/v1/statuses"):
                     return self._answer(200, {"statuses": fake.statuses[::-1]})
                 if self.path not in ("/", "/index.html"):
@@ -53,7 +54,7 @@ class FakeMastodon:
                 self.wfile.write(page)
                 return None
 
-            def do_POST(self) -> None:
+            def do_POST(self) -> None:  # noqa: N802 (http.server names it)
                 fake.requests += 1
                 length = int(self.headers.get("Content-Length", "0"))
                 form = parse_qs(self.rfile.read(length).decode())
@@ -81,17 +82,6 @@ class FakeMastodon:
                     self.connection.shutdown(2)
                     return None
                 return self._answer(200, status)
-
-            def _answer(self, code: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_args: object) -> None:
-                pass
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -7,19 +7,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 
 from postguard.access.point import AccessPoint
 from postguard.audit.chain import AuditRecord
 from postguard.checks.engine import Checker
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
+from postguard.registry.signin import Session as SignedIn
 from postguard.registry.signin import session_holder
 from postguard.registry.tokens import TokenHolder, resolve_token
 from postguard.settings import Settings
 from postguard.workflow import Workflow
 
-__all__ = ["Caller", "ServiceDep", "State", "require"]
+__all__ = ["Caller", "ServiceDep", "State", "require", "set_session_cookie"]
 
 
 @dataclass
@@ -61,6 +62,21 @@ def _resolve(state: State, token: str) -> TokenHolder | None:
 
 
 SESSION_COOKIE = "postguard_session"
+
+
+def set_session_cookie(response: Response, made: SignedIn, secure: bool) -> None:
+    """The session cookie: HttpOnly, SameSite=Strict, Secure unless turned off for plain HTTP."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        made.cookie,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        expires=made.expires_at,
+        path="/",
+    )
+
+
 _SAFE = {"GET", "HEAD", "OPTIONS"}
 
 

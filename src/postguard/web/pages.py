@@ -35,7 +35,7 @@ from postguard.registry.service import account_dict, computer_dict, device_dict,
 from postguard.registry.signin import session_holder, sign_in, sign_out
 from postguard.registry.tokens import TokenHolder
 from postguard.web import charts
-from postguard.web.deps import SESSION_COOKIE, ServiceDep, State
+from postguard.web.deps import SESSION_COOKIE, ServiceDep, State, set_session_cookie
 from postguard.workflow import STATES
 from postguard.workflow.publish import publications, publish
 
@@ -233,15 +233,7 @@ def signin_form(
             number=service_number,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        made.cookie,
-        httponly=True,
-        samesite="strict",
-        secure=state.settings.secure_cookies,
-        expires=made.expires_at,
-        path="/",
-    )
+    set_session_cookie(response, made, state.settings.secure_cookies)
     return response
 
 

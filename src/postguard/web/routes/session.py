@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from postguard.registry.signin import sign_in, sign_out
-from postguard.web.deps import SESSION_COOKIE, Caller, ServiceDep
+from postguard.web.deps import SESSION_COOKIE, Caller, ServiceDep, set_session_cookie
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
@@ -26,15 +26,7 @@ def create_session(body: SignIn, request: Request, response: Response, state: Se
     made = sign_in(
         state.registry, service_number=body.service_number, password=body.password, address=address
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        made.cookie,
-        httponly=True,
-        samesite="strict",
-        secure=state.settings.secure_cookies,
-        expires=made.expires_at,
-        path="/",
-    )
+    set_session_cookie(response, made, state.settings.secure_cookies)
     return {
         "member": made.holder.service_number,
         "roles": sorted(made.holder.roles),
