@@ -66,9 +66,14 @@ def entries(
     actor: str | None = None,
     clause: str | None = None,
     action: str | None = None,
+    search: str | None = None,
     limit: int | None = None,
+    newest_first: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Entries in chain order, filtered; ``detail`` decoded."""
+    """Entries in chain order (or newest first), filtered; ``detail`` decoded.
+
+    ``search`` matches a substring of the target or the detail.
+    """
     where, params = [], {}
     if since is not None:
         where.append("at >= :since")
@@ -82,10 +87,13 @@ def entries(
     if action:
         where.append("action LIKE :action")
         params["action"] = action.replace("*", "%")
+    if search:
+        where.append("(target LIKE :search OR detail LIKE :search)")
+        params["search"] = f"%{search}%"
     sql = "SELECT seq, at, actor, action, clause, target, origin, detail, prev_hash, hash FROM audit_entry"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY seq"
+    sql += " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
     if limit:
         sql += f" LIMIT {int(limit)}"
     for row in session.execute(text(sql), params):

@@ -304,6 +304,16 @@ class Grants:
         with self.registry.db.session() as session:
             return [permission_dict(p) for p in session.scalars(select(Permission).order_by(Permission.id))]
 
+    def list_judged(self, *, at: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Every permission with ``honoured`` and ``why``: one session and one key load for all."""
+        when, trusted = at or utcnow(), load_public(self.keys_dir, "commissioner")
+        with self.registry.db.session() as session:
+            rows = []
+            for p in session.scalars(select(Permission).order_by(Permission.id)):
+                verdict = _judge(session, p, when, trusted)
+                rows.append({**permission_dict(p), "honoured": verdict.valid, "why": verdict.reason})
+            return rows
+
     def revoke_permission(self, actor: str | None, code: str, reason: str) -> Permission:
         with self.registry.acting(actor, "permission.revoke") as (session, _):
             row: Permission = _by_code(session, Permission, code, "permission")

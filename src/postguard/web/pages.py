@@ -22,10 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from postguard import __version__
 from postguard.audit.chain import AuditRecord
+from postguard.audit.checkpoints import entries
 from postguard.audit.verify import verify
 from postguard.errors import PostguardError, ValidationError
 from postguard.registry.grants import PERMISSION_KINDS, SCOPES
@@ -254,8 +255,7 @@ def signout_form(
 @router.get("/")
 def dashboard(request: Request, state: ServiceDep, viewer: ViewerDep, days: int = 30) -> HTMLResponse:
     days = min(max(days, 7), 365)
-    drafts = state.workflow.list()
-    counts = {s: sum(1 for d in drafts if d["state"] == s) for s in STATES}
+    counts = state.workflow.counts()
     data = charts.dashboard(state.registry, days=days)
     return render(request, "dashboard.html", viewer, counts=counts, data=data, days=days)
 
@@ -333,7 +333,7 @@ def draft_page(request: Request, code: str, state: ServiceDep, viewer: ViewerDep
         draft = state.workflow.get(code)
     except PostguardError as exc:
         return render(request, "error.html", viewer, status=404, title="Not found", message=str(exc))
-    published = [p for p in publications(state.registry) if p["draft"] == code]
+    published = publications(state.registry, draft=code)
     return render(
         request,
         "draft.html",
@@ -403,10 +403,7 @@ def review_page(request: Request, state: ServiceDep, viewer: ViewerDep) -> HTMLR
 @router.get("/permissions")
 def permissions_page(request: Request, state: ServiceDep, viewer: ViewerDep) -> HTMLResponse:
     _needs(state, viewer, request, "commissioner", "it_admin", "auditor", "reviewer")
-    rows = state.grants.list_permissions()
-    for row in rows:
-        verdict = state.grants.honoured(row["id"])
-        row["honoured"], row["why"] = verdict.valid, verdict.reason
+    rows = state.grants.list_judged()
     members = state.registry.read(
         lambda s: [member_dict(m) for m in s.scalars(select(Member).where(Member.active).order_by(Member.id))]
     )
@@ -580,22 +577,18 @@ def audit_page(
     limit: int = 100,
 ) -> HTMLResponse:
     _needs(state, viewer, request, "auditor", "commissioner", "it_admin")
-    where, params = [], {}
-    for column, value in (("actor", actor), ("clause", clause)):
-        if value:
-            where.append(f"{column} = :{column}")
-            params[column] = value[:64]
-    if action:
-        where.append("action LIKE :action")
-        params["action"] = action[:64].replace("*", "%")
-    if q:
-        where.append("(target LIKE :q OR detail LIKE :q)")
-        params["q"] = f"%{q[:200]}%"
-    sql = "SELECT seq, at, actor, action, clause, target, origin, hash FROM audit_entry"
-    sql += (" WHERE " + " AND ".join(where)) if where else ""
-    sql += f" ORDER BY seq DESC LIMIT {min(max(limit, 1), 1000)}"
     with state.registry.db.session() as session:
-        rows = [dict(r._mapping) for r in session.execute(text(sql), params)]
+        rows = list(
+            entries(
+                session,
+                actor=actor[:64] or None,
+                clause=clause[:64] or None,
+                action=action[:64] or None,
+                search=q[:200] or None,
+                limit=min(max(limit, 1), 1000),
+                newest_first=True,
+            )
+        )
     filters = {"actor": actor, "action": action, "clause": clause, "q": q}
     return render(request, "audit.html", viewer, rows=rows, filters=filters, result=None)
 

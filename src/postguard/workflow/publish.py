@@ -44,12 +44,16 @@ def publication_dict(row: Publication, code: str) -> dict[str, Any]:
     }
 
 
-def publications(registry: Registry, status: str | None = None) -> list[dict[str, Any]]:
-    """Every publication (newest first), or those with ``status``."""
+def publications(
+    registry: Registry, status: str | None = None, *, draft: str | None = None
+) -> list[dict[str, Any]]:
+    """Every publication (newest first), or those with ``status``, or that of ``draft``."""
     with registry.db.session() as session:
         query = select(Publication, Draft.code).join(Draft, Publication.draft_id == Draft.id)
         if status:
             query = query.where(Publication.status == status)
+        if draft:
+            query = query.where(Draft.code == draft)
         rows = session.execute(query.order_by(Publication.id.desc())).all()
         return [{**publication_dict(row, code), "account": _account(row)} for row, code in rows]
 

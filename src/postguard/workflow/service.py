@@ -319,6 +319,13 @@ class Workflow:
                 ],
             }
 
+    def counts(self) -> dict[str, int]:
+        """How many drafts are in each state (every state listed, in workflow order)."""
+        with self.registry.db.session() as session:
+            rows = session.execute(select(Draft.state, func.count()).group_by(Draft.state)).all()
+            found = {str(state): int(n) for state, n in rows}
+        return {state: found.get(state, 0) for state in STATES}
+
     def queue(self, reviewer: str) -> list[dict[str, Any]]:
         """Submissions ``reviewer`` may act on (not their own, not yet approved by them), oldest first."""
         with self.registry.db.session() as session:

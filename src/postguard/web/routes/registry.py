@@ -167,7 +167,7 @@ def _with_verdict(state: ServiceDep, row: dict[str, Any]) -> dict[str, Any]:
     "/permissions", dependencies=[require(*READERS)], summary="Written permissions, with whether honoured"
 )
 def list_permissions(state: ServiceDep) -> list[dict[str, Any]]:
-    return [_with_verdict(state, row) for row in state.grants.list_permissions()]
+    return state.grants.list_judged()
 
 
 @router.post(
