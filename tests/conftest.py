@@ -15,7 +15,7 @@ from postguard import default_checker
 from postguard.checks import Checker
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
-from postguard.registry.keys import SigningKey, init_key, load_signing
+from postguard.keys import SigningKey, init_key, load_signing
 from postguard.registry.service import Registry
 
 

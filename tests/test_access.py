@@ -21,7 +21,7 @@ from postguard.access.squid import serve
 from postguard.cli.app import app
 from postguard.policy import default_pack
 from postguard.policy.schema import AccessRules
-from postguard.registry.keys import load_public
+from postguard.keys import load_public
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 PAST, FUTURE = NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=30)
@@ -105,12 +105,12 @@ def test_raw_addresses_follow_the_pack() -> None:
 
 
 def test_clause_c_at_publication() -> None:
-    findings, advice = device_items(SNAPSHOT, "dev", "PHONE-1", NOW)
+    findings, advice = device_items(SNAPSHOT, "dev", "PHONE-1", "C", NOW)
     assert not findings and advice[0].clause == "C" and "CP-1" in advice[0].explanation
-    findings, advice = device_items(SNAPSHOT, "cop", "PHONE-2", NOW)
+    findings, advice = device_items(SNAPSHOT, "cop", "PHONE-2", "C", NOW)
     assert findings[0].clause == "C" and not advice and findings[0].suggestion
-    assert device_items(SNAPSHOT, "pio", "PC-1", NOW) == ([], [])
-    assert device_items(SNAPSHOT, "pio", "UNKNOWN", NOW)[0]
+    assert device_items(SNAPSHOT, "pio", "PC-1", "C", NOW) == ([], [])
+    assert device_items(SNAPSHOT, "pio", "UNKNOWN", "C", NOW)[0]
 
 
 # The access point and the helper on a real registry ---------------------------
@@ -218,7 +218,7 @@ def test_decisions_are_audited_and_reported(world: World, monkeypatch: pytest.Mo
         point.decide(AccessRequest("https://www.facebook.com/", member, address="10.0.0.5"))
     point.decide(AccessRequest("https://example.org/", "PIO-1", address="10.0.0.5"))  # outside: not audited
     point.close()
-    from postguard.audit.checkpoints import entries
+    from postguard.audit.queries import entries
 
     with world.db.session() as session:
         audited = list(entries(session, action="access.decide"))

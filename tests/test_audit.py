@@ -19,7 +19,7 @@ from postguard.audit.checkpoints import create_checkpoint
 from postguard.audit.merkle import merkle_root
 from postguard.audit.verify import verify
 from postguard.registry.db import Database
-from postguard.registry.keys import load_public
+from postguard.keys import load_public
 
 
 def _reference_root(leaves: list[bytes]) -> bytes:

@@ -11,9 +11,13 @@ import pytest
 
 from postguard.checks.model.features import analyse
 from postguard.checks.model.inference import SentenceModel, default_model_path
-from postguard.checks.model.train import MODEL_CLAUSES, train
+from postguard.checks import Checker
 from postguard.errors import CorpusError, ModelError
 from postguard.policy import default_pack
+from postguard.training.train import train
+
+MODEL_CLAUSES = default_pack().learned_clause_ids
+PATTERNS = Checker(default_pack(), None)
 
 _POSTS = [
     ("We got our man, the thief is behind bars.", ["A.iii.guilt"], {"A.iii.guilt": ["We got our man"]}),
@@ -61,8 +65,8 @@ def test_training_is_deterministic_and_inference_matches_sklearn(tmp_path: Path)
 
     corpus = _corpus(tmp_path / "corpus")
     first, second = tmp_path / "a.npz", tmp_path / "b.npz"
-    train(sorted(corpus.glob("*.jsonl")), first, default_pack())
-    train(sorted(corpus.glob("*.jsonl")), second, default_pack())
+    train(sorted(corpus.glob("*.jsonl")), first, PATTERNS)
+    train(sorted(corpus.glob("*.jsonl")), second, PATTERNS)
     a, b = np.load(first), np.load(second)
     for key in a.files:
         assert np.array_equal(a[key], b[key]), key
@@ -115,7 +119,7 @@ def test_malformed_corpus_line_names_file_and_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(CorpusError, match=r"x.jsonl:1 \(a\): evidence 'bye' is not a substring"):
-        train([folder / "x.jsonl"], tmp_path / "m.npz", default_pack())
+        train([folder / "x.jsonl"], tmp_path / "m.npz", PATTERNS)
 
 
 def test_feature_indexer_gives_exactly_the_features_of_analyse() -> None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from conftest import PASSPHRASES, World
 from postguard.errors import SigningKeyError, ValidationError
 from postguard.registry.documents import export_document, render_html, verify_document
-from postguard.registry.keys import init_key, load_public, load_signing
+from postguard.keys import init_key, load_public, load_signing
 
 
 def _permit(world: World, **overrides: object) -> str:
@@ -112,7 +112,7 @@ def test_confidential_release_scope_and_the_checkers_resolver(world: World) -> N
     device_permit = _permit(world)
     ok, why = world.grants.check_permission(device_permit, None)
     assert not ok and "not a confidential release" in why
-    with pytest.raises(ValidationError, match="names a --member or a --post"):
+    with pytest.raises(ValidationError, match="names a member or a post"):
         _permit(world, kind="confidential-release", member=None, device=None)
 
 

@@ -26,7 +26,7 @@ import pytest
 
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
-from postguard.registry.keys import init_key
+from postguard.keys import init_key
 from postguard.registry.service import Registry
 
 SQUID = shutil.which("squid") or ("/usr/sbin/squid" if Path("/usr/sbin/squid").exists() else None)

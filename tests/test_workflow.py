@@ -127,7 +127,7 @@ def test_an_account_can_require_a_second_approval(world: World) -> None:
     )
     from postguard.checks.engine import Checker
 
-    flow = Workflow(world.registry, world.grants, Checker(pack, checker.model))
+    flow = Workflow(world.registry, world.grants, Checker(pack, checker.scorer))
     draft = flow.create("PIO-1", text=CLEAN, account="x:@police")
     flow.submit("PIO-1", draft.code, device="PC-1")
     assert flow.approve("REV-1", draft.code).state == "submitted"

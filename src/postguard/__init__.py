@@ -8,7 +8,8 @@ In Python::
     [f.clause for f in report.findings]
 
 ``check`` uses the shipped policy pack and trained model, loaded once per
-process; build a :class:`~postguard.checks.Checker` for another pack.
+process; for another pack or model, build a checker from settings with
+:func:`postguard.factory.build_checker`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ __version__ = "0.1.0"
 
 @cache
 def default_checker() -> Checker:
-    """The checker for the shipped policy pack and model (built once)."""
-    from postguard.checks.model.inference import default_model
-    from postguard.policy import default_pack
+    """The checker for the shipped policy pack and model (built once per process)."""
+    from postguard.factory import build_checker
+    from postguard.settings import Settings
 
-    return Checker(default_pack(), default_model())
+    return build_checker(Settings.defaults())
 
 
 def check(text: str, context: Context | dict[str, Any] | None = None) -> Report:

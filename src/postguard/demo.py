@@ -20,13 +20,14 @@ import sys
 import time
 from pathlib import Path
 
-from postguard import default_checker
+from postguard.factory import build_checker
+from postguard.keys import init_key, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
-from postguard.registry.keys import init_key, load_signing
 from postguard.registry.service import Registry
 from postguard.registry.signin import set_password
 from postguard.registry.tokens import create_token
+from postguard.settings import Settings
 from postguard.workflow import Workflow
 
 DEMO_PASSPHRASE = "demo passphrase, not for real use"
@@ -101,7 +102,8 @@ def build(folder: Path) -> dict[str, object]:
             reason="on-call PIO",
             text_="Constable Lee may use her own phone for the department's Mastodon account.",
         )
-        flow = Workflow(registry, grants, default_checker())
+        settings = Settings(database_url=f"sqlite:///{db_path}", keys_dir=keys)
+        flow = Workflow(registry, grants, build_checker(settings, permissions=grants))
         flow.create(
             "3003",
             account=f"mastodon:{ACCOUNT}",

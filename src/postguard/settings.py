@@ -18,11 +18,21 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSTGUARD_", extra="ignore")
 
+    @classmethod
+    def defaults(cls) -> Settings:
+        """The shipped defaults, ignoring the environment (for the plain Python API)."""
+        return cls.model_construct()
+
     policy: Path | None = Field(
         None, description="Policy pack to load instead of the shipped default (a YAML file)."
     )
     model: Path | None = Field(
         None, description="Trained model file to use instead of the shipped one (model.npz)."
+    )
+    scorer: str = Field(
+        "linear",
+        description="The learned scorer behind the detectors: linear (the shipped model), none "
+        "(patterns and rules only), or package.module:factory for a department's own.",
     )
     database_url: str = Field(
         "sqlite:///postguard.db",

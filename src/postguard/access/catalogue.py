@@ -80,10 +80,16 @@ def parse_destination(value: str) -> Destination | None:
 
 
 class Catalogue:
-    """The pack's categories and sites, looked up by host."""
+    """The pack's categories and sites, looked up by host, and the clauses that govern reaching them.
+
+    ``computer_clause`` (clause B in the shipped pack) governs department
+    computers, ``device_clause`` (clause C) personally owned devices.
+    """
 
     def __init__(self, pack: PolicyPack) -> None:
         self.pack = pack
+        self.computer_clause = pack.clause_for("department-computers")
+        self.device_clause = pack.clause_for("personal-devices")
         self._sites: dict[str, Match] = {}
         for category in pack.categories:
             for site in category.sites:

@@ -34,7 +34,7 @@ class AccessRequest:
 @dataclass(frozen=True, slots=True)
 class AccessDecision:
     allowed: bool
-    clause: str  # "B", "C", or "" when the destination is outside the policy
+    clause: str  # the computers' or the devices' clause (B, C), or "" outside the policy
     reason: str
     grant: str | None = None
     site: str | None = None
@@ -50,7 +50,7 @@ def decide(
 ) -> AccessDecision:
     dest = parse_destination(request.destination)
     when = request.at or dt.datetime.now(dt.UTC)
-    clause = "C" if request.device else "B"
+    clause = catalogue.device_clause if request.device else catalogue.computer_clause
     if dest is None:
         return AccessDecision(
             False,
@@ -75,13 +75,11 @@ def decide(
             member=request.member,
             host=dest.host,
         )
+    site, category = (match.site, match.category) if match else (None, None)
     if request.device:
-        return _personal_device(
-            snapshot, request, dest, match.site if match else None, match.category if match else None, when
-        )
-    return _department_computer(
-        snapshot, request, dest, match.site if match else None, match.category if match else None, when
-    )
+        decision = personal_device_decision(snapshot, request.member, request.device, clause, when)
+        return replace(decision, site=site, category=category, host=dest.host)
+    return _department_computer(snapshot, request, dest, site, category, clause, when)
 
 
 def _member_problem(snapshot: Snapshot, member: str | None) -> str | None:
@@ -116,6 +114,7 @@ def _department_computer(
     dest: Destination,
     site: str | None,
     category: str | None,
+    clause: str,
     when: dt.datetime,
 ) -> AccessDecision:
     tag = request.computer or (snapshot.computer_by_address.get(request.address) if request.address else None)
@@ -126,7 +125,7 @@ def _department_computer(
     elif problem is None and not snapshot.computers[tag or ""]:
         problem = f"computer {tag} is retired"
     base = AccessDecision(
-        False, "B", "", site=site, category=category, member=request.member, computer=tag, host=dest.host
+        False, clause, "", site=site, category=category, member=request.member, computer=tag, host=dest.host
     )
     if problem is not None:
         return replace(base, reason=problem)
@@ -148,24 +147,12 @@ def _department_computer(
     )
 
 
-def _personal_device(
-    snapshot: Snapshot,
-    request: AccessRequest,
-    dest: Destination,
-    site: str | None,
-    category: str | None,
-    when: dt.datetime,
-) -> AccessDecision:
-    decision = personal_device_decision(snapshot, request.member, request.device or "", when)
-    return replace(decision, site=site, category=category, host=dest.host)
-
-
 def personal_device_decision(
-    snapshot: Snapshot, member: str | None, device: str, when: dt.datetime | None = None
+    snapshot: Snapshot, member: str | None, device: str, clause: str, when: dt.datetime | None = None
 ) -> AccessDecision:
-    """Clause C: may ``member`` use personal ``device`` for the department's social media or duties?"""
+    """Clause C (``clause``): may ``member`` use personal ``device`` for the department's social media?"""
     when = when or dt.datetime.now(dt.UTC)
-    base = AccessDecision(False, "C", "", member=member, device=device)
+    base = AccessDecision(False, clause, "", member=member, device=device)
     problem = _member_problem(snapshot, member)
     found = snapshot.devices.get(device)
     if problem is None and found is None:

@@ -27,9 +27,9 @@ from postguard.access.decide import AccessDecision, AccessRequest, decide
 from postguard.access.snapshot import Snapshot, load_snapshot
 from postguard.audit.chain import AuditRecord, append
 from postguard.errors import PostguardError
+from postguard.keys import load_public_if_present
 from postguard.policy.schema import PolicyPack
 from postguard.registry.db import Database
-from postguard.registry.keys import load_public_if_present
 
 __all__ = ["AccessPoint", "audit_record"]
 
@@ -138,9 +138,8 @@ class AccessPoint:
                 return hit.decision
         problem = self.stale()
         if problem is not None or self._snapshot is None:
-            return AccessDecision(
-                False, "C" if request.device else "B", f"cannot tell: {problem}", member=request.member
-            )
+            clause = self.catalogue.device_clause if request.device else self.catalogue.computer_clause
+            return AccessDecision(False, clause, f"cannot tell: {problem}", member=request.member)
         decision = decide(self._snapshot, self.catalogue, self.rules, request)
         if self.cache_enabled:
             if len(self._cache) >= _CACHE_LIMIT:

@@ -23,14 +23,14 @@ _FIX = "Submit from a department computer, or ask the Commissioner for written p
 
 
 def device_items(
-    snapshot: Snapshot, member: str | None, device: str, when: dt.datetime | None = None
+    snapshot: Snapshot, member: str | None, device: str, clause: str, when: dt.datetime | None = None
 ) -> tuple[list[Finding], list[Finding]]:
-    """(findings, advice) for a post submitted by ``member`` from ``device``."""
+    """(findings, advice) under ``clause`` (C) for a post submitted by ``member`` from ``device``."""
     if snapshot.computers.get(device):
         return [], []
-    decision = personal_device_decision(snapshot, member, device, when)
+    decision = personal_device_decision(snapshot, member, device, clause, when)
     item = Finding(
-        clause="C",
+        clause=clause,
         start=0,
         end=0,
         evidence="",
@@ -38,5 +38,7 @@ def device_items(
         explanation=f"Submitted from a personally owned device: {decision.reason}.",
         suggestion="" if decision.allowed else _FIX,
         source="registry",
+        rule="personal-device-permission",
+        trace=decision.reason,
     )
     return ([], [item]) if decision.allowed else ([item], [])

@@ -1,8 +1,8 @@
 """A read of the registry that access decisions need, taken at once and then kept in memory.
 
 Permissions enter the snapshot only when genuinely signed and not revoked
-(the same judgement as :meth:`postguard.registry.grants.Grants.honoured`);
-their dates, and authorisations' dates, are checked at decision time.
+(the one judgement, :func:`postguard.registry.permissions.judge`, without a
+time); their dates, and authorisations' dates, are checked at decision time.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
+from postguard.audit.queries import revoked
+from postguard.keys import PublicKey
 from postguard.registry.db import Database
-from postguard.registry.grants import signature_problem
-from postguard.registry.keys import PublicKey
 from postguard.registry.models import Authorisation, Computer, Member, Permission, PersonalDevice
+from postguard.registry.permissions import judge
 
 __all__ = ["DeviceView", "Grant", "Snapshot", "load_snapshot"]
 
@@ -80,19 +81,14 @@ def load_snapshot(db: Database, trusted: PublicKey | None) -> Snapshot:
             )
             for a in session.scalars(select(Authorisation).where(Authorisation.revoked_at.is_(None)))
         )
-        revoked = {
-            row[0].removeprefix("permission:")
-            for row in session.execute(
-                text("SELECT target FROM audit_entry WHERE action = 'permission.revoke'")
-            )
-        }
+        gone = revoked(session, "permission")
         permits = []
         if trusted is not None:
             query = select(Permission).where(
                 Permission.revoked_at.is_(None), Permission.kind == "personal-device"
             )
             for p in session.scalars(query):
-                if p.code in revoked or signature_problem(p, trusted) is not None:
+                if not judge(p, None, trusted, revoked_in_trail=p.code in gone).valid:
                     continue
                 permits.append(
                     Grant(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from postguard.audit.chain import GENESIS, canonical_json, entry_hash
 from postguard.audit.merkle import MerkleBuilder
-from postguard.registry.keys import PublicKey
+from postguard.keys import PublicKey
 
 __all__ = ["CHECKPOINT_CONTEXT", "VerifyReport", "checkpoint_message", "verify"]
 

@@ -58,6 +58,8 @@ class AnalysedPost:
         explanation: str,
         suggestion: str = "",
         source: str = "",
+        rule: str = "",
+        trace: str = "",
     ) -> Finding:
         """A finding for a span of the *normalised* text, mapped to the original."""
         o_start, o_end = self.normal.to_original(start, end)
@@ -70,4 +72,6 @@ class AnalysedPost:
             explanation=explanation,
             suggestion=suggestion,
             source=source,
+            rule=rule,
+            trace=trace,
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
-from postguard.checks.types import Finding
+from postguard.checks.types import Finding, Report
 from postguard.policy.schema import DECISION_ORDER, Decision, DecisionRule, ItemMatch
 
-__all__ = ["decide", "item_decision"]
+__all__ = ["decide", "item_decision", "with_items"]
 
 
 def _matches(match: ItemMatch, item: Finding) -> bool:
@@ -35,3 +36,13 @@ def decide(
             if result and DECISION_ORDER[result[0]] > DECISION_ORDER[decision]:
                 decision = result[0]
     return decision
+
+
+def with_items(
+    report: Report, findings: Iterable[Finding], advice: Iterable[Finding], rules: tuple[DecisionRule, ...]
+) -> Report:
+    """``report`` with more findings and advice (from outside the text, clause C say), decided again."""
+    all_findings, all_advice = (*report.findings, *findings), (*report.advice, *advice)
+    return replace(
+        report, findings=all_findings, advice=all_advice, decision=decide(rules, all_findings, all_advice)
+    )

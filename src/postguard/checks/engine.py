@@ -1,6 +1,6 @@
 """The checker: a post in, a report out.
 
-``Checker(pack, model)`` builds one detector per enabled content clause of
+``Checker(pack, scorer)`` builds one detector per enabled content clause of
 the pack (from the registry; a clause the pack adds with its own ``patterns``
 gets a pattern detector), runs them over the analysed post, merges
 overlapping findings, applies claimed permissions and decides.
@@ -19,13 +19,11 @@ from postguard.checks import detectors as _builtin  # noqa: F401  (registers the
 from postguard.checks.analysed import AnalysedPost
 from postguard.checks.decide import decide
 from postguard.checks.detectors.base import Detector, PatternDetector, detector_for
-from postguard.checks.model.inference import SentenceModel
+from postguard.checks.scoring import Scorer
 from postguard.checks.types import Context, Finding, Post, Report
 from postguard.policy.schema import PolicyPack
 
 __all__ = ["Checker", "PermissionResolver"]
-
-CONFIDENTIAL = "A.iii.confidential"
 
 
 class PermissionResolver(Protocol):
@@ -53,22 +51,28 @@ class Checker:
     def __init__(
         self,
         pack: PolicyPack,
-        model: SentenceModel | None,
+        scorer: Scorer | None,
         permissions: PermissionResolver | None = None,
     ) -> None:
         self.pack = pack
-        self.model = model
+        self.scorer = scorer
         self.permissions = permissions
+        self.releasable = pack.clause_for("confidential-material")
         self.detectors: list[Detector] = []
-        for clause in pack.clauses:
-            if not clause.enabled or clause.kind != "content":
-                continue
+        for clause in pack.content_clauses:
             cls = detector_for(clause.id)
             if cls is None:
                 if not clause.patterns:
                     continue
                 cls = type(f"PackDetector_{clause.id}", (PatternDetector,), {"clause": clause.id})
-            self.detectors.append(cls(pack, clause, model))
+            self.detectors.append(cls(pack, clause, scorer))
+
+    def with_permissions(self, permissions: PermissionResolver | None) -> Checker:
+        """The same checker (pack, scorer, detectors) asking ``permissions`` about claims."""
+        twin = object.__new__(Checker)
+        twin.__dict__.update(self.__dict__)
+        twin.permissions = permissions
+        return twin
 
     @property
     def policy_version(self) -> str:
@@ -88,13 +92,27 @@ class Checker:
             found.extend(detector.detect(analysed))
         findings = _merge(found)
         advice: list[Finding] = []
-        if post.context.permissions and any(f.clause == CONFIDENTIAL for f in findings):
-            findings, advice = self._apply_permissions(post, findings)
+        used: tuple[str, ...] = ()
+        if post.context.permissions and any(f.clause == self.releasable for f in findings):
+            findings, advice, used = self._apply_permissions(post, findings)
         decision = decide(self.pack.decision_rules, findings, advice)
-        return Report(decision, tuple(findings), tuple(advice), self.policy_version)
+        return Report(decision, tuple(findings), tuple(advice), self.policy_version, used)
 
-    def _apply_permissions(self, post: Post, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    def pattern_hits(self, post: Post) -> list[tuple[str, str]]:
+        """(pattern id, clause) of every pattern that matches ``post``, merged or not (for eval)."""
+        analysed = AnalysedPost(post)
+        return [
+            (pattern.id, detector.clause)
+            for detector in self.detectors
+            if isinstance(detector, PatternDetector)
+            for _, _, pattern in detector.pattern_matches(analysed)
+        ]
+
+    def _apply_permissions(
+        self, post: Post, findings: list[Finding]
+    ) -> tuple[list[Finding], list[Finding], tuple[str, ...]]:
         authority = self.pack.policy.authority
+        releasable = self.releasable
         valid: list[str] = []
         refused: list[str] = []
         for pid in post.context.permissions:
@@ -105,12 +123,16 @@ class Checker:
             (valid if ok else refused).append(pid if ok else f"{pid} ({reason})")
         if not valid:
             note = f" Claimed permission not honoured: {'; '.join(refused)}."
-            return [
-                replace(f, explanation=f.explanation + note) if f.clause == CONFIDENTIAL else f
-                for f in findings
-            ], []
+            return (
+                [
+                    replace(f, explanation=f.explanation + note) if f.clause == releasable else f
+                    for f in findings
+                ],
+                [],
+                (),
+            )
         cited = ", ".join(valid)
-        kept = [f for f in findings if f.clause != CONFIDENTIAL]
+        kept = [f for f in findings if f.clause != releasable]
         advice = [
             replace(
                 f,
@@ -121,6 +143,6 @@ class Checker:
                 suggestion="",
             )
             for f in findings
-            if f.clause == CONFIDENTIAL
+            if f.clause == releasable
         ]
-        return kept, advice
+        return kept, advice, tuple(valid)

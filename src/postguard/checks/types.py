@@ -87,7 +87,10 @@ class Finding:
     """One violation (or advice item): a clause, where it is, and why.
 
     ``start``/``end`` index the original text (end exclusive) and ``evidence``
-    is always ``text[start:end]``.
+    is always ``text[start:end]``. ``source`` says what kind of thing found it
+    (``pattern``, ``model``, ``rule``, ``attachment``, ``registry``), ``rule``
+    which one (a pattern id, a scorer's name, a rule's name), and ``trace``
+    how it was decided, in a few words with the scores.
     """
 
     clause: str
@@ -98,8 +101,11 @@ class Finding:
     explanation: str
     suggestion: str = ""
     source: str = ""
+    rule: str = ""
+    trace: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, trace: bool = False) -> dict[str, Any]:
+        """The contract's shape; ``trace`` adds ``source``, ``rule`` and ``trace``."""
         out: dict[str, Any] = {
             "clause": self.clause,
             "span": [self.start, self.end],
@@ -109,6 +115,8 @@ class Finding:
         }
         if self.suggestion:
             out["suggestion"] = self.suggestion
+        if trace:
+            out.update(source=self.source, rule=self.rule, trace=self.trace)
         return out
 
 
@@ -120,15 +128,18 @@ class Report:
     findings: tuple[Finding, ...] = ()
     advice: tuple[Finding, ...] = ()
     policy_version: str = ""
+    #: The claimed permissions that were honoured and turned findings into advice.
+    permissions_used: tuple[str, ...] = ()
 
     @property
     def clauses(self) -> frozenset[str]:
         return frozenset(f.clause for f in self.findings)
 
-    def to_dict(self, post_id: str | None = None) -> dict[str, Any]:
+    def to_dict(self, post_id: str | None = None, *, trace: bool = False) -> dict[str, Any]:
+        """The contract's output line (with ``id`` when given); ``trace`` adds each item's trace."""
         out: dict[str, Any] = {} if post_id is None else {"id": post_id}
         out["decision"] = self.decision
-        out["findings"] = [f.to_dict() for f in self.findings]
+        out["findings"] = [f.to_dict(trace=trace) for f in self.findings]
         if self.advice:
-            out["advice"] = [a.to_dict() for a in self.advice]
+            out["advice"] = [a.to_dict(trace=trace) for a in self.advice]
         return out

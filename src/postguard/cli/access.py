@@ -10,21 +10,13 @@ from typing import Annotated
 
 import typer
 
-from postguard.cli.common import PolicyOption, err, fail, out, translate_errors
+from postguard.cli.common import PolicyOption, err, fail, load_policy, out, translate_errors
 from postguard.cli.records import ActorOption, DatabaseOption, JsonOption, KeysDirOption, emit, open_registry
 
 sites_app = typer.Typer(
     help="The site catalogue: which sites are social media, by the policy's categories.", no_args_is_help=True
 )
 access_app = typer.Typer(help="Clause B and C access decisions, and reports for IT.", no_args_is_help=True)
-
-
-def _pack(policy: Path | None):  # type: ignore[no-untyped-def]
-    from postguard.policy import default_pack, load_pack
-    from postguard.settings import Settings
-
-    chosen = policy or Settings().policy
-    return load_pack(chosen) if chosen else default_pack()
 
 
 @sites_app.command("lookup")
@@ -37,7 +29,7 @@ def sites_lookup(
     from postguard.access.catalogue import Catalogue, parse_destination
 
     with translate_errors():
-        catalogue = Catalogue(_pack(policy))
+        catalogue = Catalogue(load_policy(policy))
     dest = parse_destination(url)
     if dest is None:
         fail(f"'{url[:200]}' has no host that can be read.")
@@ -72,7 +64,7 @@ def sites_list(
     from postguard.access.catalogue import Catalogue
 
     with translate_errors():
-        catalogue = Catalogue(_pack(policy))
+        catalogue = Catalogue(load_policy(policy))
     rows = [
         {"site": m.site, "category": m.category} for m in catalogue.sites() if category in (None, m.category)
     ]
@@ -105,7 +97,7 @@ def access_decide(
         fail("give one of --computer ASSET_TAG, --address IP or --device IDENTIFIER.")
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        point = AccessPoint(opened.db, _pack(policy), opened.settings.keys_dir, via="cli")
+        point = AccessPoint(opened.db, load_policy(policy), opened.settings.keys_dir, via="cli")
         try:
             decision = point.decide(
                 AccessRequest(destination, member=member, computer=computer, address=address, device=device)
@@ -137,7 +129,7 @@ def access_report(
     as_json: JsonOption = False,
 ) -> None:
     """Social media requests, allowed and refused, by member, computer (or device) and site."""
-    from postguard.audit.checkpoints import entries
+    from postguard.audit.queries import entries
     from postguard.registry.values import parse_when
 
     with translate_errors():
@@ -191,7 +183,7 @@ def squid_helper_command(
     with translate_errors():
         opened = open_registry(database, keys_dir)
         point = AccessPoint(
-            opened.db, _pack(policy), opened.settings.keys_dir, ttl=ttl, cache=not no_cache, via="squid"
+            opened.db, load_policy(policy), opened.settings.keys_dir, ttl=ttl, cache=not no_cache, via="squid"
         )
     err.print(f"postguard squid-helper ready (cache {'off' if no_cache else f'{point.ttl:g} s'})")
     try:

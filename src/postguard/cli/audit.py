@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from postguard.audit.chain import AuditRecord
-from postguard.audit.checkpoints import create_checkpoint, entries
+from postguard.audit.checkpoints import create_checkpoint
+from postguard.audit.queries import entries
 from postguard.audit.verify import verify
 from postguard.cli.common import err, out, translate_errors
 from postguard.cli.records import (
@@ -34,7 +35,7 @@ def audit_verify(
     database: DatabaseOption = None, keys_dir: KeysDirOption = None, as_json: JsonOption = False
 ) -> None:
     """Check every entry's hash and link and every signed checkpoint; exit 1 and name the first bad entry."""
-    from postguard.registry.keys import load_public_if_present
+    from postguard.keys import load_public_if_present
 
     with translate_errors():
         opened = open_registry(database, keys_dir)

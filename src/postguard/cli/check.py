@@ -63,63 +63,14 @@ def _check_with_registry(
     checker: Checker, text: str, context: Context, actor: str | None, device: str | None = None
 ) -> Report:
     """Resolve permissions with the registry, apply clause C to the device, and audit it all."""
-    import hashlib
-    from dataclasses import replace
-
-    from postguard.access.publication import device_items
-    from postguard.access.snapshot import load_snapshot
-    from postguard.audit.chain import AuditRecord
-    from postguard.checks.decide import decide
     from postguard.cli.records import open_registry
-    from postguard.registry.keys import load_public_if_present
+    from postguard.workflow.checking import check_with_registry, record_check
 
     opened = open_registry()
-    resolving = Checker(checker.pack, checker.model, permissions=opened.grants)
-    report = resolving.check(text, context)
     who = opened.actor(actor) or "(unknown)"
-    if device:
-        trusted = load_public_if_present(opened.settings.keys_dir, "commissioner")
-        found, advised = device_items(load_snapshot(opened.db, trusted), who, device)
-        findings, advice = (*report.findings, *found), (*report.advice, *advised)
-        report = replace(
-            report,
-            findings=findings,
-            advice=advice,
-            decision=decide(checker.pack.decision_rules, findings, advice),
-        )
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    used = [pid for pid in context.permissions if any(pid in a.explanation for a in report.advice)]
-    with opened.db.session() as session:
-        opened.registry.audit(
-            session,
-            AuditRecord(
-                who,
-                "check.post",
-                f"post:sha256:{digest}",
-                ",".join(sorted(report.clauses)),
-                {
-                    "decision": report.decision,
-                    "policy": resolving.policy_version,
-                    "findings": [
-                        {"clause": f.clause, "span": [f.start, f.end], "score": round(f.score, 3)}
-                        for f in report.findings
-                    ],
-                    "permissions_claimed": list(context.permissions),
-                    "device": device,
-                },
-            ),
-        )
-        for pid in used:
-            opened.registry.audit(
-                session,
-                AuditRecord(
-                    who,
-                    "permission.used",
-                    f"permission:{pid}",
-                    "A.iii.confidential",
-                    {"post": f"sha256:{digest}", "decision": report.decision},
-                ),
-            )
+    report = check_with_registry(checker, opened.grants, text, context, member=who, device=device)
+    releasable = checker.pack.clause_for("confidential-material")
+    record_check(opened.grants, who, text, context, report, device=device, releasable=releasable)
     return report
 
 

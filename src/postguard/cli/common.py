@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from postguard.errors import (
     SigningKeyError,
     ValidationError,
 )
+from postguard.policy.schema import PolicyPack
 from postguard.settings import Settings
 
 __all__ = [
@@ -31,7 +32,9 @@ __all__ = [
     "err",
     "fail",
     "load_checker",
+    "load_policy",
     "out",
+    "settings_with",
     "translate_errors",
 ]
 
@@ -80,13 +83,20 @@ def translate_errors() -> Iterator[None]:
         fail(str(exc), EXIT_CONFIG)
 
 
+def settings_with(**overrides: Any) -> Settings:
+    """The settings from the environment, with the command's options (those given) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
 def load_checker(policy: Path | None, model: Path | None) -> Checker:
     """The checker for the given (or configured, or shipped) pack and model."""
-    from postguard.checks.model.inference import SentenceModel, default_model
-    from postguard.policy import default_pack, load_pack
+    from postguard.factory import build_checker
 
-    settings = Settings()
-    policy = policy or settings.policy
-    model = model or settings.model
-    pack = load_pack(policy) if policy else default_pack()
-    return Checker(pack, SentenceModel.load(model) if model else default_model())
+    return build_checker(settings_with(policy=policy, model=model))
+
+
+def load_policy(policy: Path | None) -> PolicyPack:
+    """The given (or configured, or shipped) policy pack."""
+    from postguard.factory import build_pack
+
+    return build_pack(settings_with(policy=policy))

@@ -8,7 +8,7 @@ import typer
 
 from postguard.cli.common import err, out, translate_errors
 from postguard.cli.records import DatabaseOption, KeysDirOption, open_registry, passphrase_for
-from postguard.registry.keys import KEY_NAMES, KeyName, init_key, load_public
+from postguard.keys import KEY_NAMES, KeyName, init_key, load_public
 
 db_app = typer.Typer(help="Create and migrate the registry database.", no_args_is_help=True)
 keys_app = typer.Typer(

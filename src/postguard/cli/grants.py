@@ -257,9 +257,9 @@ def permit_export(
     keys_dir: KeysDirOption = None,
 ) -> None:
     """Write the signed permission document, which 'permit verify' checks offline."""
-    from postguard.policy import default_pack
+    from postguard.factory import build_pack
+    from postguard.keys import load_public
     from postguard.registry.documents import export_document, render_html, write_document
-    from postguard.registry.keys import load_public
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
@@ -269,7 +269,7 @@ def permit_export(
         write_document(target, document)
         out.print(f"Wrote {target}.")
         if html is not None:
-            pack = default_pack()
+            pack = build_pack(opened.settings)
             html.write_text(
                 render_html(document, pack.policy.authority, pack.policy.department), encoding="utf-8"
             )
@@ -285,8 +285,8 @@ def permit_verify(
     keys_dir: KeysDirOption = None,
 ) -> None:
     """Check a signed permission offline with only the public key (exit 0 genuine and in force)."""
+    from postguard.keys import PublicKey, load_public
     from postguard.registry.documents import verify_document
-    from postguard.registry.keys import PublicKey, load_public
 
     with translate_errors():
         if public_key is not None:

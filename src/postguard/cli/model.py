@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from postguard.cli.common import ModelOption, PolicyOption, err, fail, out, translate_errors
+from postguard.cli.common import (
+    ModelOption,
+    PolicyOption,
+    err,
+    fail,
+    load_policy,
+    out,
+    settings_with,
+    translate_errors,
+)
 
 __all__ = ["corpus_app", "model_app"]
 
@@ -44,12 +53,12 @@ def train_command(
         import sklearn  # noqa: F401
     except ImportError:
         fail("training needs scikit-learn: pip install 'postguard[train]'.")
-    from postguard.checks.model.train import train
-    from postguard.policy import default_pack, load_pack
+    from postguard.factory import build_checker
+    from postguard.training.train import train
 
     with translate_errors():
-        pack = load_pack(policy) if policy else default_pack()
-        report = train(_corpus_files(corpus), output, pack, progress=err.print)
+        patterns = build_checker(settings_with(policy=policy, scorer="none"))
+        report = train(_corpus_files(corpus), output, patterns, progress=err.print)
     table = Table(title=f"out-of-fold, {report.posts} posts, {report.sentences} sentences")
     for column in ("clause", "threshold", "precision", "recall", "F1", "Brier"):
         table.add_column(column)
@@ -68,26 +77,27 @@ def train_command(
 @model_app.command("info")
 def info_command(model: ModelOption = None) -> None:
     """Show what the model in use was trained on and how it scored out of fold."""
-    from postguard.checks.model.inference import SentenceModel
+    from postguard.checks.model.inference import SentenceModel, default_model_path
 
     with translate_errors():
-        loaded = SentenceModel.load(model)
+        loaded = SentenceModel.load(model or settings_with().model or default_model_path())
     meta = dict(loaded.meta)
     meta["vocabulary"] = len(loaded.vocabulary)
     out.print_json(json.dumps(meta))
 
 
 @corpus_app.command("validate")
-def validate_command(corpus: CorpusOption = Path("data/corpus")) -> None:
+def validate_command(corpus: CorpusOption = Path("data/corpus"), policy: PolicyOption = None) -> None:
     """Check every corpus line (format, labels, evidence) and print counts per clause."""
     from collections import Counter
 
-    from postguard.checks.model.corpus import read_corpus
+    from postguard.training.corpus import LabelRules, read_corpus
 
     counts: Counter[str] = Counter()
     total = 0
     with translate_errors():
-        for post in read_corpus(_corpus_files(corpus)):
+        rules = LabelRules.of(load_policy(policy))
+        for post in read_corpus(_corpus_files(corpus), rules):
             total += 1
             counts.update(post.labels or {"(compliant)"})
     table = Table(title=f"{total} posts")

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from postguard.cli.common import PolicyOption, out, translate_errors
+from postguard.cli.common import PolicyOption, load_policy, out, translate_errors
 
 __all__ = ["app"]
 
@@ -23,10 +23,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole pack as JSON.")] = False,
 ) -> None:
     """Print the policy in force: its clauses, what violates each, and the decision rules."""
-    from postguard.policy import default_pack, load_pack
-
     with translate_errors():
-        pack = load_pack(policy) if policy else default_pack()
+        pack = load_policy(policy)
     if as_json:
         out.print_json(json.dumps(pack.model_dump(mode="json")))
         return

@@ -15,9 +15,9 @@ from typer._click.globals import get_current_context  # typer runs on its own co
 
 from postguard.audit.chain import default_origin
 from postguard.cli.common import fail, out
+from postguard.keys import KeyName, SigningKey, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
-from postguard.registry.keys import KeyName, SigningKey, load_signing
 from postguard.registry.service import Registry
 from postguard.settings import Settings
 

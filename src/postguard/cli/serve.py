@@ -114,15 +114,16 @@ def publish_due_command(
     run this where the service's round is off. Each draft is published as the member who
     scheduled it. Exits 1 if any publication failed (it stays approved and is reported).
     """
-    from postguard import default_checker
-    from postguard.registry.grants import Grants
+    from postguard.factory import build_checker
     from postguard.workflow import Workflow
     from postguard.workflow.scheduler import run_once
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
         keys = opened.settings.keys_dir
-        workflow = Workflow(opened.registry, Grants(opened.registry, keys), default_checker())
+        workflow = Workflow(
+            opened.registry, opened.grants, build_checker(opened.settings, permissions=opened.grants)
+        )
         expired, published = run_once(opened.registry, workflow, keys)
     for code in expired:
         out.print(f"{code} expired: it was not reviewed in time.")

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "CONCEPTS",
     "AccessRules",
     "Category",
     "Clause",
     "ClausePattern",
+    "Concept",
     "DecisionRule",
     "Identification",
     "ItemMatch",
@@ -49,9 +51,25 @@ class Category(_Strict):
     sites: tuple[str, ...] = ()
 
 
-class ClausePattern(_Strict):
-    """A regular expression that shows a violation wherever it matches."""
+#: What the system's own rules enforce, each named by the clause that covers it (``covers:``).
+Concept = Literal["identification", "confidential-material", "department-computers", "personal-devices"]
+CONCEPTS: tuple[Concept, ...] = get_args(Concept)
 
+
+class ClausePattern(_Strict):
+    """A regular expression that shows a violation wherever it matches.
+
+    ``id`` names the pattern in every finding it produces (the decision trace)
+    and in ``postguard eval``; a pack that ``extends`` another replaces or
+    switches off (``enabled: false``) one of its patterns by this id.
+    """
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.\-]*$",
+        description="Names the pattern in findings and eval; when left out, the clause's id "
+        "and the pattern's place ('a.v.2').",
+    )
+    enabled: bool = True
     regex: str
     score: float = Field(0.9, ge=0.0, le=1.0)
     explanation: str = ""
@@ -74,7 +92,20 @@ class ClausePattern(_Strict):
 class Clause(_Strict):
     id: str = Field(pattern=r"^[A-Z][A-Za-z0-9.\-]*$")
     title: str
+    name: str = Field("", description="Short name for tables and charts (the title when empty).")
+    colour: str | None = Field(
+        None, pattern=r"^#[0-9A-Fa-f]{6}$", description="Colour of the clause in charts (#RRGGBB)."
+    )
     kind: Literal["content", "access"] = "content"
+    covers: tuple[Concept, ...] = Field(
+        (),
+        description="What postguard's own rules enforce under this clause: identification (the "
+        "writer's signature), confidential-material (what a confidential-release permission may "
+        "release), department-computers and personal-devices (access decisions).",
+    )
+    learned: bool = Field(
+        True, description="Whether the learned scorer judges this content clause (A.ii is a rule on context)."
+    )
     text: str
     violates: tuple[str, ...] = ()
     does_not_violate: tuple[str, ...] = ()
@@ -89,6 +120,19 @@ class Clause(_Strict):
     explanation: str = ""
     suggestion: str = ""
     patterns: tuple[ClausePattern, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_patterns(cls, data: object) -> object:
+        """Give each pattern without an id one from the clause's id and its place."""
+        if not isinstance(data, dict) or not isinstance(data.get("patterns"), list):
+            return data
+        prefix = str(data.get("id", "clause")).lower()
+        patterns = [
+            {**p, "id": f"{prefix}.{n}"} if isinstance(p, dict) and "id" not in p else p
+            for n, p in enumerate(data["patterns"], 1)
+        ]
+        return {**data, "patterns": patterns}
 
 
 class ItemMatch(_Strict):
@@ -180,6 +224,15 @@ class PolicyPack(_Strict):
         if dupes:
             raise ValueError(f"clause ids must be unique; repeated: {', '.join(dupes)}")
         known = set(ids)
+        for concept in CONCEPTS:
+            covering = [c.id for c in self.clauses if concept in c.covers]
+            if len(covering) != 1:
+                found = ", ".join(covering) or "none"
+                raise ValueError(f"exactly one clause must cover '{concept}' (covers:); found {found}")
+        pattern_ids = [p.id for c in self.clauses for p in c.patterns]
+        repeated = sorted({i for i in pattern_ids if pattern_ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"pattern ids must be unique; repeated: {', '.join(repeated)}")
         for rule in self.decision_rules:
             unknown = [c for c in rule.match.clauses if c not in known]
             if unknown:
@@ -195,3 +248,27 @@ class PolicyPack(_Strict):
     @property
     def enabled_clause_ids(self) -> frozenset[str]:
         return frozenset(c.id for c in self.clauses if c.enabled)
+
+    @property
+    def content_clauses(self) -> tuple[Clause, ...]:
+        """The enabled clauses that judge a post's content, in pack order."""
+        return tuple(c for c in self.clauses if c.enabled and c.kind == "content")
+
+    @property
+    def learned_clause_ids(self) -> tuple[str, ...]:
+        """The content clauses a learned scorer judges, in pack order."""
+        return tuple(c.id for c in self.content_clauses if c.learned)
+
+    def clause_for(self, concept: Concept) -> str:
+        """The id of the clause that ``covers`` ``concept`` (the pack validates there is one)."""
+        for clause in self.clauses:
+            if concept in clause.covers:
+                return clause.id
+        raise KeyError(concept)
+
+    def label(self, clause_id: str) -> str:
+        """The clause's short name, for people (its id when the pack has no such clause)."""
+        for clause in self.clauses:
+            if clause.id == clause_id:
+                return clause.name or clause.title
+        return clause_id

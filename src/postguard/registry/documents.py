@@ -19,8 +19,8 @@ from jinja2 import Environment, select_autoescape
 
 from postguard.audit.chain import canonical_json
 from postguard.errors import ValidationError
+from postguard.keys import PublicKey
 from postguard.registry.grants import PERMISSION_CONTEXT, permission_payload
-from postguard.registry.keys import PublicKey
 from postguard.registry.models import Permission
 
 __all__ = ["DOCUMENT_FORMAT", "DocumentCheck", "export_document", "render_html", "verify_document"]

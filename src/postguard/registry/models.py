@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from postguard.registry.roles import ROLES  # re-exported: the roles a member can hold
+
 __all__ = [
     "ROLES",
     "ApiToken",
@@ -45,9 +47,6 @@ __all__ = [
     "UtcDateTime",
     "WebSession",
 ]
-
-#: The roles a member can hold (issue: registry).
-ROLES = ("officer", "pio", "reviewer", "commissioner", "it_admin", "auditor")
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

@@ -2,18 +2,23 @@
 
 Each write runs in one transaction with the audit entry that records it, so a
 record never changes without its entry (and the other way round). The actor
-is a member's service number. :data:`WHO_MAY` says which roles may do what; a
-refusal raises :class:`~postguard.errors.AccessDeniedError` and is itself
-written to the audit trail (in its own transaction, since the refused one is
-rolled back).
+is a member's service number; :func:`postguard.registry.roles.allowed` says
+whether their roles allow the action. A refusal raises
+:class:`~postguard.errors.AccessDeniedError` and is itself written to the
+audit trail (in its own transaction, since the refused one is rolled back).
+
+Members, computers, personal devices and official accounts share one
+add / change / revoke scaffold (:meth:`Registry._add`, :meth:`Registry._change`),
+described per table by a :class:`RecordKind`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -21,435 +26,26 @@ from sqlalchemy.orm import Session
 
 from postguard.audit.chain import AuditRecord, append, serialise
 from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
+from postguard.policy.schema import CONCEPTS, Concept
 from postguard.registry.db import Database
 from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
+from postguard.registry.roles import allowed, needed
 from postguard.registry.values import parse_addresses, parse_roles, utcnow
 
-__all__ = ["CONNECTORS", "WHO_MAY", "Registry"]
+__all__ = [
+    "CONNECTORS",
+    "Registry",
+    "account_dict",
+    "computer_dict",
+    "device_dict",
+    "member_dict",
+]
 
 #: The publishing connectors an official account can use (see :mod:`postguard.connectors`).
 CONNECTORS = ("mastodon", "bluesky", "webhook")
 
-T = TypeVar("T")
+T = TypeVar("T", Member, Computer, PersonalDevice, OfficialAccount)
 R = TypeVar("R")
-
-#: Which roles may take which action (the first part of the audit action name).
-WHO_MAY: dict[str, frozenset[str]] = {
-    "member": frozenset({"it_admin"}),
-    "computer": frozenset({"it_admin"}),
-    "device": frozenset({"it_admin"}),
-    "account": frozenset({"it_admin"}),
-    "authorisation": frozenset({"it_admin", "commissioner"}),
-    "permission": frozenset({"commissioner"}),
-    "audit": frozenset({"auditor", "commissioner", "it_admin"}),
-    "draft": frozenset({"pio", "officer"}),
-    "review": frozenset({"reviewer", "commissioner"}),
-    "publish": frozenset({"pio", "reviewer", "commissioner"}),
-}
-
-
-class Registry:
-    """Members, devices, accounts (here) and grants (:mod:`postguard.registry.grants`)."""
-
-    def __init__(self, db: Database, *, origin: str = "") -> None:
-        self.db = db
-        self.origin = origin
-
-    # The write path ---------------------------------------------------------
-
-    def _actor(self, session: Session, actor: str | None, action: str) -> Member:
-        if not actor:
-            raise AccessDeniedError(
-                f"'{action}' needs an actor: pass --actor SERVICE_NO or set POSTGUARD_ACTOR."
-            )
-        member = session.scalar(select(Member).where(Member.service_number == actor))
-        if member is None or not member.active:
-            state = "is not a member" if member is None else "is not an active member"
-            raise AccessDeniedError(f"'{actor}' {state}, so cannot {action}.")
-        allowed = WHO_MAY[action.split(".", maxsplit=1)[0]]
-        if not allowed & set(member.roles):
-            raise AccessDeniedError(
-                f"'{actor}' ({', '.join(member.roles) or 'no roles'}) may not {action}: "
-                f"that needs the role {' or '.join(sorted(allowed))}."
-            )
-        return member
-
-    def audit(self, session: Session, record: AuditRecord) -> None:
-        append(session, record if record.origin or not self.origin else _with_origin(record, self.origin))
-
-    @contextmanager
-    def acting(self, actor: str | None, action: str) -> Iterator[tuple[Session, Member]]:
-        """A transaction for ``action`` by ``actor``; a refusal is audited, then raised."""
-        try:
-            with self.db.session() as session:
-                serialise(session)  # several service processes may share one PostgreSQL database
-                member = self._actor(session, actor, action)
-                yield session, member
-        except AccessDeniedError as exc:
-            with self.db.session() as session:
-                self.audit(
-                    session,
-                    AuditRecord(
-                        actor or "(none)", "denied", target=action, detail={"action": action, "why": str(exc)}
-                    ),
-                )
-            raise
-        except IntegrityError as exc:
-            raise ConflictError(
-                f"{action}: the record conflicts with one that exists ({exc.orig})."
-            ) from None
-
-    def read(self, fn: Callable[[Session], T]) -> T:
-        with self.db.session() as session:
-            return fn(session)
-
-    # Look-ups ---------------------------------------------------------------
-
-    @staticmethod
-    def member(session: Session, service_number: str) -> Member:
-        return _one(
-            session,
-            select(Member).where(Member.service_number == service_number),
-            f"No member has service number '{service_number}' (see 'postguard member list').",
-        )
-
-    @staticmethod
-    def computer(session: Session, asset_tag: str) -> Computer:
-        return _one(
-            session,
-            select(Computer).where(Computer.asset_tag == asset_tag),
-            f"No department computer has asset tag '{asset_tag}' (see 'postguard device list').",
-        )
-
-    @staticmethod
-    def device(session: Session, identifier: str) -> PersonalDevice:
-        return _one(
-            session,
-            select(PersonalDevice).where(PersonalDevice.identifier == identifier),
-            f"No personally owned device has identifier '{identifier}' (see 'postguard device list').",
-        )
-
-    @staticmethod
-    def account(session: Session, platform: str, handle: str) -> OfficialAccount:
-        found = session.scalar(
-            select(OfficialAccount).where(
-                OfficialAccount.platform == platform, OfficialAccount.handle == handle
-            )
-        )
-        if found is None:
-            raise NotFoundError(f"No official account {platform}:{handle} (see 'postguard account list').")
-        return found
-
-    # Bootstrap ----------------------------------------------------------------
-
-    def bootstrap(self, *, service_number: str, name: str, rank: str = "", unit: str = "") -> Member:
-        """The first member (it_admin), on an empty registry only."""
-        with self.db.session() as session:
-            if session.scalar(select(Member.id).limit(1)) is not None:
-                raise ConflictError("The registry has members already; add more with 'postguard member add'.")
-            now = utcnow()
-            member = Member(
-                service_number=service_number,
-                name=name,
-                rank=rank,
-                unit=unit,
-                roles=["it_admin"],
-                active=True,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(member)
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    "(bootstrap)", "member.add", f"member:{service_number}", detail=member_dict(member)
-                ),
-            )
-            return member
-
-    # Members ----------------------------------------------------------------
-
-    def add_member(
-        self,
-        actor: str | None,
-        *,
-        service_number: str,
-        name: str,
-        rank: str = "",
-        unit: str = "",
-        roles: list[str] | tuple[str, ...] | str = ("officer",),
-    ) -> Member:
-        if not service_number.strip() or not name.strip():
-            raise ValidationError("a member needs a service number and a name.")
-        parsed = parse_roles(roles)
-        with self.acting(actor, "member.add") as (session, _):
-            if session.scalar(select(Member.id).where(Member.service_number == service_number)):
-                raise ConflictError(f"A member with service number '{service_number}' exists already.")
-            now = utcnow()
-            member = Member(
-                service_number=service_number.strip(),
-                name=name.strip(),
-                rank=rank,
-                unit=unit,
-                roles=parsed,
-                active=True,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(member)
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "", "member.add", f"member:{service_number}", detail=member_dict(member)
-                ),
-            )
-            return member
-
-    def change_member(self, actor: str | None, service_number: str, **changes: Any) -> Member:
-        allowed = {"name", "rank", "unit", "roles", "active"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise ValidationError(f"cannot change {', '.join(sorted(unknown))} of a member.")
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if "roles" in changes:
-            changes["roles"] = parse_roles(changes["roles"])
-        if not changes:
-            raise ValidationError("nothing to change: give at least one of --name, --rank, --unit, --roles.")
-        action = "member.revoke" if changes.get("active") is False else "member.change"
-        with self.acting(actor, action) as (session, _):
-            member = self.member(session, service_number)
-            before = member_dict(member)
-            for key, value in changes.items():
-                setattr(member, key, value)
-            member.updated_at = utcnow()
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    action,
-                    f"member:{service_number}",
-                    detail={"before": before, "after": member_dict(member)},
-                ),
-            )
-            return member
-
-    # Computers and devices ----------------------------------------------------
-
-    def add_computer(
-        self,
-        actor: str | None,
-        *,
-        asset_tag: str,
-        hostname: str = "",
-        addresses: list[str] | None = None,
-        on_police_network: bool = True,
-    ) -> Computer:
-        if not asset_tag.strip():
-            raise ValidationError("a department computer needs an asset tag.")
-        parsed = parse_addresses(addresses or [])
-        with self.acting(actor, "computer.add") as (session, _):
-            if session.scalar(select(Computer.id).where(Computer.asset_tag == asset_tag)):
-                raise ConflictError(f"A computer with asset tag '{asset_tag}' exists already.")
-            now = utcnow()
-            computer = Computer(
-                asset_tag=asset_tag.strip(),
-                hostname=hostname,
-                addresses=parsed,
-                on_police_network=on_police_network,
-                active=True,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(computer)
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "computer.add",
-                    f"computer:{asset_tag}",
-                    clause="B",
-                    detail=computer_dict(computer),
-                ),
-            )
-            return computer
-
-    def change_computer(self, actor: str | None, asset_tag: str, **changes: Any) -> Computer:
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if "addresses" in changes:
-            changes["addresses"] = parse_addresses(changes["addresses"])
-        if not changes:
-            raise ValidationError(
-                "nothing to change: give --hostname, --address or --off-network/--on-network."
-            )
-        action = "computer.revoke" if changes.get("active") is False else "computer.change"
-        with self.acting(actor, action) as (session, _):
-            computer = self.computer(session, asset_tag)
-            before = computer_dict(computer)
-            for key, value in changes.items():
-                setattr(computer, key, value)
-            computer.updated_at = utcnow()
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    action,
-                    f"computer:{asset_tag}",
-                    clause="B",
-                    detail={"before": before, "after": computer_dict(computer)},
-                ),
-            )
-            return computer
-
-    def add_device(
-        self, actor: str | None, *, identifier: str, owner: str, description: str = ""
-    ) -> PersonalDevice:
-        if not identifier.strip():
-            raise ValidationError("a personally owned device needs an identifier (serial, IMEI or MAC).")
-        with self.acting(actor, "device.add") as (session, _):
-            member = self.member(session, owner)
-            if session.scalar(select(PersonalDevice.id).where(PersonalDevice.identifier == identifier)):
-                raise ConflictError(f"A device with identifier '{identifier}' exists already.")
-            now = utcnow()
-            device = PersonalDevice(
-                identifier=identifier.strip(),
-                owner=member,
-                description=description,
-                active=True,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(device)
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "", "device.add", f"device:{identifier}", clause="C", detail=device_dict(device)
-                ),
-            )
-            return device
-
-    def change_device(self, actor: str | None, identifier: str, **changes: Any) -> PersonalDevice:
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if not changes:
-            raise ValidationError("nothing to change: give --description or --owner.")
-        action = "device.revoke" if changes.get("active") is False else "device.change"
-        with self.acting(actor, action) as (session, _):
-            device = self.device(session, identifier)
-            before = device_dict(device)
-            if "owner" in changes:
-                device.owner = self.member(session, changes.pop("owner"))
-            for key, value in changes.items():
-                setattr(device, key, value)
-            device.updated_at = utcnow()
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    action,
-                    f"device:{identifier}",
-                    clause="C",
-                    detail={"before": before, "after": device_dict(device)},
-                ),
-            )
-            return device
-
-    # Official accounts --------------------------------------------------------
-
-    def add_account(self, actor: str | None, *, platform: str, handle: str) -> OfficialAccount:
-        platform, handle = platform.strip().lower(), handle.strip()
-        if not platform or not handle:
-            raise ValidationError("an official account needs a platform and a handle.")
-        with self.acting(actor, "account.add") as (session, _):
-            exists = select(OfficialAccount.id).where(
-                OfficialAccount.platform == platform, OfficialAccount.handle == handle
-            )
-            if session.scalar(exists):
-                raise ConflictError(f"The official account {platform}:{handle} is registered already.")
-            now = utcnow()
-            account = OfficialAccount(
-                platform=platform, handle=handle, active=True, created_at=now, updated_at=now
-            )
-            session.add(account)
-            session.flush()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "account.add",
-                    f"account:{platform}:{handle}",
-                    clause="A.ii",
-                    detail=account_dict(account),
-                ),
-            )
-            return account
-
-    def connect_account(
-        self,
-        actor: str | None,
-        *,
-        platform: str,
-        handle: str,
-        connector: str,
-        endpoint: str,
-        credential: str,
-        keys_dir: Path,
-    ) -> OfficialAccount:
-        """Set how postguard publishes to an account; the credential is stored encrypted."""
-        from postguard.registry.credentials import encrypt
-
-        if connector not in CONNECTORS:
-            raise ValidationError(f"connector must be one of {', '.join(CONNECTORS)}, not '{connector}'.")
-        if not endpoint.startswith(("http://", "https://")) or not credential:
-            raise ValidationError("a connector needs an http(s) --endpoint and a --credential.")
-        with self.acting(actor, "account.connect") as (session, _):
-            account = self.account(session, platform, handle)
-            account.connector, account.endpoint = connector, endpoint.rstrip("/")
-            account.credential = encrypt(keys_dir, credential)
-            account.updated_at = utcnow()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "account.connect",
-                    f"account:{platform}:{handle}",
-                    detail={"connector": connector, "endpoint": account.endpoint},
-                ),
-            )
-            return account
-
-    def retire_account(self, actor: str | None, *, platform: str, handle: str) -> OfficialAccount:
-        with self.acting(actor, "account.revoke") as (session, _):
-            account = self.account(session, platform, handle)
-            account.active = False
-            account.updated_at = utcnow()
-            self.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "account.revoke",
-                    f"account:{platform}:{handle}",
-                    clause="A.ii",
-                    detail=account_dict(account),
-                ),
-            )
-            return account
-
-
-def _one(session: Session, query: Select[R], missing: str) -> R:
-    found = session.scalar(query)
-    if found is None:
-        raise NotFoundError(missing)
-    return found
-
-
-def _with_origin(record: AuditRecord, origin: str) -> AuditRecord:
-    return AuditRecord(record.actor, record.action, record.target, record.clause, record.detail, origin)
 
 
 def member_dict(m: Member) -> dict[str, Any]:
@@ -484,3 +80,445 @@ def device_dict(d: PersonalDevice) -> dict[str, Any]:
 
 def account_dict(a: OfficialAccount) -> dict[str, Any]:
     return {"platform": a.platform, "handle": a.handle, "active": a.active}
+
+
+@dataclass(frozen=True)
+class RecordKind(Generic[T]):
+    """How one registry table is written and described (for the shared scaffold)."""
+
+    noun: str  # the actions' and targets' prefix: member.add, member:1001
+    what: str  # for people: "member", "department computer"
+    key: Callable[[T], str]  # the record's key in targets: a service number, "platform:handle"
+    describe: Callable[[T], dict[str, Any]]
+    concept: Concept | None  # the clause its entries are filed under, by what the clause covers
+
+
+MEMBERS: RecordKind[Member] = RecordKind("member", "member", lambda m: m.service_number, member_dict, None)
+COMPUTERS: RecordKind[Computer] = RecordKind(
+    "computer", "department computer", lambda c: c.asset_tag, computer_dict, "department-computers"
+)
+DEVICES: RecordKind[PersonalDevice] = RecordKind(
+    "device", "personally owned device", lambda d: d.identifier, device_dict, "personal-devices"
+)
+ACCOUNTS: RecordKind[OfficialAccount] = RecordKind(
+    "account", "official account", lambda a: f"{a.platform}:{a.handle}", account_dict, "identification"
+)
+
+
+def _default_clauses() -> dict[Concept, str]:
+    from postguard.policy.loader import default_pack
+
+    pack = default_pack()
+    return {concept: pack.clause_for(concept) for concept in CONCEPTS}
+
+
+class Registry:
+    """Members, devices, accounts (here) and grants (:mod:`postguard.registry.grants`).
+
+    ``clauses`` maps what the system enforces to the pack's clause ids (the
+    shipped pack's when not given); audit entries are filed under them.
+    """
+
+    def __init__(self, db: Database, *, origin: str = "", clauses: dict[Concept, str] | None = None) -> None:
+        self.db = db
+        self.origin = origin
+        self.clauses = clauses or _default_clauses()
+
+    def clause(self, concept: Concept | None) -> str:
+        return self.clauses[concept] if concept else ""
+
+    # The write path ---------------------------------------------------------
+
+    def _actor(self, session: Session, actor: str | None, action: str) -> Member:
+        if not actor:
+            raise AccessDeniedError(f"'{action}' needs an actor: the service number of the member acting.")
+        member = session.scalar(select(Member).where(Member.service_number == actor))
+        if member is None or not member.active:
+            state = "is not a member" if member is None else "is not an active member"
+            raise AccessDeniedError(f"'{actor}' {state}, so cannot {action}.")
+        if not allowed(member.roles, action):
+            raise AccessDeniedError(
+                f"'{actor}' ({', '.join(member.roles) or 'no roles'}) may not {action}: "
+                f"that needs the role {' or '.join(sorted(needed(action)))}."
+            )
+        return member
+
+    def audit(self, session: Session, record: AuditRecord) -> None:
+        append(session, record if record.origin or not self.origin else _with_origin(record, self.origin))
+
+    @contextmanager
+    def acting(self, actor: str | None, action: str) -> Iterator[tuple[Session, Member]]:
+        """A transaction for ``action`` by ``actor``; a refusal is audited, then raised."""
+        try:
+            with self.db.session() as session:
+                serialise(session)  # several service processes may share one PostgreSQL database
+                member = self._actor(session, actor, action)
+                yield session, member
+        except AccessDeniedError as exc:
+            with self.db.session() as session:
+                self.audit(
+                    session,
+                    AuditRecord(
+                        actor or "(none)", "denied", target=action, detail={"action": action, "why": str(exc)}
+                    ),
+                )
+            raise
+        except IntegrityError as exc:
+            raise ConflictError(
+                f"{action}: the record conflicts with one that exists ({exc.orig})."
+            ) from None
+
+    def read(self, fn: Callable[[Session], R]) -> R:
+        with self.db.session() as session:
+            return fn(session)
+
+    # The scaffold every table's writes share ----------------------------------
+
+    def _add(
+        self,
+        kind: RecordKind[T],
+        actor: str | None,
+        taken: Select[int],
+        build: Callable[[Session], T],
+    ) -> T:
+        action = f"{kind.noun}.add"
+        with self.acting(actor, action) as (session, _):
+            row = build(session)
+            if session.scalar(taken) is not None:
+                raise ConflictError(f"A {kind.what} '{kind.key(row)}' exists already.")
+            session.add(row)
+            session.flush()
+            self.audit(
+                session,
+                AuditRecord(
+                    actor or "",
+                    action,
+                    f"{kind.noun}:{kind.key(row)}",
+                    self.clause(kind.concept),
+                    kind.describe(row),
+                ),
+            )
+            return row
+
+    def _change(
+        self,
+        kind: RecordKind[T],
+        actor: str | None,
+        row_of: Callable[[Session], T],
+        apply: Callable[[Session, T], None],
+        *,
+        verb: str = "change",
+        extra: dict[str, Any] | None = None,
+    ) -> T:
+        action = f"{kind.noun}.{verb}"
+        with self.acting(actor, action) as (session, _):
+            row = row_of(session)
+            before = kind.describe(row)
+            apply(session, row)
+            row.updated_at = utcnow()
+            session.flush()
+            detail = {"before": before, "after": kind.describe(row), **(extra or {})}
+            target = f"{kind.noun}:{kind.key(row)}"
+            self.audit(session, AuditRecord(actor or "", action, target, self.clause(kind.concept), detail))
+            return row
+
+    @staticmethod
+    def _setting(changes: dict[str, Any]) -> Callable[[Session, Any], None]:
+        def apply(_session: Session, row: Any) -> None:
+            for key, value in changes.items():
+                setattr(row, key, value)
+
+        return apply
+
+    # Look-ups ---------------------------------------------------------------
+
+    @staticmethod
+    def member(session: Session, service_number: str) -> Member:
+        return _one(session, _member_is(service_number), f"No member has service number '{service_number}'.")
+
+    @staticmethod
+    def computer(session: Session, asset_tag: str) -> Computer:
+        return _one(session, _computer_is(asset_tag), f"No department computer has asset tag '{asset_tag}'.")
+
+    @staticmethod
+    def device(session: Session, identifier: str) -> PersonalDevice:
+        return _one(
+            session, _device_is(identifier), f"No personally owned device has identifier '{identifier}'."
+        )
+
+    @staticmethod
+    def account(session: Session, platform: str, handle: str) -> OfficialAccount:
+        return _one(session, _account_is(platform, handle), f"No official account {platform}:{handle}.")
+
+    # Queries (one order each, for every caller) --------------------------------
+
+    def members(self, *, active_only: bool = False) -> list[dict[str, Any]]:
+        """Every member, by service number."""
+        query = select(Member).order_by(Member.service_number)
+        if active_only:
+            query = query.where(Member.active)
+        return self.read(lambda s: [member_dict(m) for m in s.scalars(query)])
+
+    def computers(self, *, active_only: bool = False) -> list[dict[str, Any]]:
+        """Every department computer, by asset tag."""
+        query = select(Computer).order_by(Computer.asset_tag)
+        if active_only:
+            query = query.where(Computer.active)
+        return self.read(lambda s: [computer_dict(c) for c in s.scalars(query)])
+
+    def devices(self, *, owner: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
+        """Every personally owned device (or ``owner``'s), by identifier."""
+        query = select(PersonalDevice).order_by(PersonalDevice.identifier)
+        if owner is not None:
+            query = query.join(Member, PersonalDevice.owner_id == Member.id).where(
+                Member.service_number == owner
+            )
+        if active_only:
+            query = query.where(PersonalDevice.active)
+        return self.read(lambda s: [device_dict(d) for d in s.scalars(query)])
+
+    def accounts(self, *, active_only: bool = False) -> list[dict[str, Any]]:
+        """Every official account, by platform and handle."""
+        query = select(OfficialAccount).order_by(OfficialAccount.platform, OfficialAccount.handle)
+        if active_only:
+            query = query.where(OfficialAccount.active)
+        return self.read(lambda s: [account_dict(a) for a in s.scalars(query)])
+
+    def name_of(self, service_number: str) -> str:
+        return self.read(lambda s: self.member(s, service_number).name)
+
+    # Bootstrap ----------------------------------------------------------------
+
+    def bootstrap(self, *, service_number: str, name: str, rank: str = "", unit: str = "") -> Member:
+        """The first member (it_admin), on an empty registry only."""
+        with self.db.session() as session:
+            if session.scalar(select(Member.id).limit(1)) is not None:
+                raise ConflictError("The registry has members already; an it_admin adds more.")
+            member = _new_member(service_number, name, rank, unit, ["it_admin"])
+            session.add(member)
+            session.flush()
+            self.audit(
+                session,
+                AuditRecord(
+                    "(bootstrap)", "member.add", f"member:{service_number}", detail=member_dict(member)
+                ),
+            )
+            return member
+
+    # Members ----------------------------------------------------------------
+
+    def add_member(
+        self,
+        actor: str | None,
+        *,
+        service_number: str,
+        name: str,
+        rank: str = "",
+        unit: str = "",
+        roles: list[str] | tuple[str, ...] | str = ("officer",),
+    ) -> Member:
+        if not service_number.strip() or not name.strip():
+            raise ValidationError("a member needs a service number and a name.")
+        parsed = parse_roles(roles)
+        number = service_number.strip()
+        return self._add(
+            MEMBERS,
+            actor,
+            select(Member.id).where(Member.service_number == number),
+            lambda _s: _new_member(number, name.strip(), rank, unit, parsed),
+        )
+
+    def change_member(self, actor: str | None, service_number: str, **changes: Any) -> Member:
+        unknown = set(changes) - {"name", "rank", "unit", "roles", "active"}
+        if unknown:
+            raise ValidationError(f"cannot change {', '.join(sorted(unknown))} of a member.")
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "roles" in changes:
+            changes["roles"] = parse_roles(changes["roles"])
+        if not changes:
+            raise ValidationError("nothing to change: give a new name, rank, unit or roles.")
+        verb = "revoke" if changes.get("active") is False else "change"
+        return self._change(
+            MEMBERS, actor, lambda s: self.member(s, service_number), self._setting(changes), verb=verb
+        )
+
+    # Computers and devices ----------------------------------------------------
+
+    def add_computer(
+        self,
+        actor: str | None,
+        *,
+        asset_tag: str,
+        hostname: str = "",
+        addresses: list[str] | None = None,
+        on_police_network: bool = True,
+    ) -> Computer:
+        tag = asset_tag.strip()
+        if not tag:
+            raise ValidationError("a department computer needs an asset tag.")
+        parsed = parse_addresses(addresses or [])
+
+        def build(_session: Session) -> Computer:
+            now = utcnow()
+            return Computer(
+                asset_tag=tag,
+                hostname=hostname,
+                addresses=parsed,
+                on_police_network=on_police_network,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+
+        return self._add(COMPUTERS, actor, select(Computer.id).where(Computer.asset_tag == tag), build)
+
+    def change_computer(self, actor: str | None, asset_tag: str, **changes: Any) -> Computer:
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if "addresses" in changes:
+            changes["addresses"] = parse_addresses(changes["addresses"])
+        if not changes:
+            raise ValidationError("nothing to change: give a new host name, addresses or network.")
+        verb = "revoke" if changes.get("active") is False else "change"
+        return self._change(
+            COMPUTERS, actor, lambda s: self.computer(s, asset_tag), self._setting(changes), verb=verb
+        )
+
+    def add_device(
+        self, actor: str | None, *, identifier: str, owner: str, description: str = ""
+    ) -> PersonalDevice:
+        ident = identifier.strip()
+        if not ident:
+            raise ValidationError("a personally owned device needs an identifier (serial, IMEI or MAC).")
+
+        def build(session: Session) -> PersonalDevice:
+            now = utcnow()
+            return PersonalDevice(
+                identifier=ident,
+                owner=self.member(session, owner),
+                description=description,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+
+        return self._add(
+            DEVICES, actor, select(PersonalDevice.id).where(PersonalDevice.identifier == ident), build
+        )
+
+    def change_device(self, actor: str | None, identifier: str, **changes: Any) -> PersonalDevice:
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            raise ValidationError("nothing to change: give a new description or owner.")
+        owner = changes.pop("owner", None)
+        plain = self._setting(changes)
+
+        def apply(session: Session, device: PersonalDevice) -> None:
+            if owner is not None:
+                device.owner = self.member(session, owner)
+            plain(session, device)
+
+        verb = "revoke" if changes.get("active") is False else "change"
+        return self._change(DEVICES, actor, lambda s: self.device(s, identifier), apply, verb=verb)
+
+    # Official accounts --------------------------------------------------------
+
+    def add_account(self, actor: str | None, *, platform: str, handle: str) -> OfficialAccount:
+        platform, handle = platform.strip().lower(), handle.strip()
+        if not platform or not handle:
+            raise ValidationError("an official account needs a platform and a handle.")
+
+        def build(_session: Session) -> OfficialAccount:
+            now = utcnow()
+            return OfficialAccount(
+                platform=platform, handle=handle, active=True, created_at=now, updated_at=now
+            )
+
+        taken = select(OfficialAccount.id).where(
+            OfficialAccount.platform == platform, OfficialAccount.handle == handle
+        )
+        return self._add(ACCOUNTS, actor, taken, build)
+
+    def connect_account(
+        self,
+        actor: str | None,
+        *,
+        platform: str,
+        handle: str,
+        connector: str,
+        endpoint: str,
+        credential: str,
+        keys_dir: Path,
+    ) -> OfficialAccount:
+        """Set how postguard publishes to an account; the credential is stored encrypted."""
+        from postguard.registry.credentials import encrypt
+
+        if connector not in CONNECTORS:
+            raise ValidationError(f"connector must be one of {', '.join(CONNECTORS)}, not '{connector}'.")
+        if not endpoint.startswith(("http://", "https://")) or not credential:
+            raise ValidationError("a connector needs an http(s) endpoint and a credential.")
+        sealed = encrypt(keys_dir, credential)
+
+        def apply(_session: Session, account: OfficialAccount) -> None:
+            account.connector, account.endpoint = connector, endpoint.rstrip("/")
+            account.credential = sealed
+
+        return self._change(
+            ACCOUNTS,
+            actor,
+            lambda s: self.account(s, platform, handle),
+            apply,
+            verb="connect",
+            extra={"connector": connector, "endpoint": endpoint.rstrip("/")},
+        )
+
+    def retire_account(self, actor: str | None, *, platform: str, handle: str) -> OfficialAccount:
+        return self._change(
+            ACCOUNTS,
+            actor,
+            lambda s: self.account(s, platform, handle),
+            self._setting({"active": False}),
+            verb="revoke",
+        )
+
+
+def _new_member(service_number: str, name: str, rank: str, unit: str, roles: list[str]) -> Member:
+    now = utcnow()
+    return Member(
+        service_number=service_number,
+        name=name,
+        rank=rank,
+        unit=unit,
+        roles=roles,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _member_is(number: str) -> Select[Member]:
+    return select(Member).where(Member.service_number == number)
+
+
+def _computer_is(tag: str) -> Select[Computer]:
+    return select(Computer).where(Computer.asset_tag == tag)
+
+
+def _device_is(identifier: str) -> Select[PersonalDevice]:
+    return select(PersonalDevice).where(PersonalDevice.identifier == identifier)
+
+
+def _account_is(platform: str, handle: str) -> Select[OfficialAccount]:
+    return select(OfficialAccount).where(
+        OfficialAccount.platform == platform, OfficialAccount.handle == handle
+    )
+
+
+def _one(session: Session, query: Select[R], missing: str) -> R:
+    found = session.scalar(query)
+    if found is None:
+        raise NotFoundError(missing)
+    return found
+
+
+def _with_origin(record: AuditRecord, origin: str) -> AuditRecord:
+    return AuditRecord(record.actor, record.action, record.target, record.clause, record.detail, origin)

@@ -31,7 +31,7 @@ def parse_when(value: str | dt.datetime | None, field: str) -> dt.datetime | Non
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError(
-                f"{field} '{value}' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]."
+                f"'{value}' ({field}) is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]."
             ) from None
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
@@ -39,7 +39,7 @@ def parse_when(value: str | dt.datetime | None, field: str) -> dt.datetime | Non
 def check_period(valid_from: dt.datetime, valid_until: dt.datetime | None) -> None:
     if valid_until is not None and valid_until <= valid_from:
         raise ValidationError(
-            f"--until {iso(valid_until)} is not after --from {iso(valid_from)}: "
+            f"the end ({iso(valid_until)}) is not after the start ({iso(valid_from)}): "
             "a grant must end after it starts."
         )
 

@@ -15,19 +15,37 @@ from pathlib import Path
 
 from postguard.checks.types import Context
 from postguard.errors import CorpusError
+from postguard.policy.schema import PolicyPack
 
-__all__ = ["CONTENT_CLAUSES", "CorpusPost", "read_corpus"]
+__all__ = ["CorpusPost", "LabelRules", "read_corpus"]
 
-CONTENT_CLAUSES = (
-    "A.i",
-    "A.ii",
-    "A.iii.guilt",
-    "A.iii.prosecution",
-    "A.iii.confidential",
-    "A.iv.political",
-    "A.iv.private",
-)
-_EVIDENCE_OPTIONAL = {"A.ii", "A.iii.confidential"}
+
+@dataclass(frozen=True, slots=True)
+class LabelRules:
+    """Which labels a source may use, and which may come without evidence (from the pack).
+
+    A clause the scorer does not learn (A.ii: a rule on the context) is judged on
+    the whole post, so it needs no evidence; confidential material may be only in
+    an attachment, so a post with attachments may carry that label without any.
+    """
+
+    known: frozenset[str]
+    whole_post: frozenset[str]
+    attachment: str
+
+    @classmethod
+    def of(cls, pack: PolicyPack) -> LabelRules:
+        content = pack.content_clauses
+        return cls(
+            frozenset(c.id for c in content),
+            frozenset(c.id for c in content if not c.learned),
+            pack.clause_for("confidential-material"),
+        )
+
+    def needs_evidence(self, clause: str, context: Context) -> bool:
+        if clause in self.whole_post:
+            return False
+        return not (clause == self.attachment and context.attachments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +68,7 @@ class CorpusPost:
         return spans
 
 
-def _parse(line: str, where: str, known: frozenset[str]) -> CorpusPost:
+def _parse(line: str, where: str, rules: LabelRules) -> CorpusPost:
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -62,7 +80,7 @@ def _parse(line: str, where: str, known: frozenset[str]) -> CorpusPost:
         raise CorpusError(f"{where}: 'id' must be a non-empty string.")
     if not isinstance(text, str) or not text.strip():
         raise CorpusError(f"{where} ({post_id}): 'text' must be a non-empty string.")
-    if not isinstance(labels, list) or any(lab not in known for lab in labels):
+    if not isinstance(labels, list) or any(lab not in rules.known for lab in labels):
         raise CorpusError(f"{where} ({post_id}): 'labels' must list known clause ids, got {labels!r}.")
     evidence_raw = data.get("evidence") or {}
     evidence: dict[str, tuple[str, ...]] = {}
@@ -75,26 +93,25 @@ def _parse(line: str, where: str, known: frozenset[str]) -> CorpusPost:
             if not isinstance(phrase, str) or not phrase or phrase not in text:
                 raise CorpusError(f"{where} ({post_id}): evidence {phrase!r} is not a substring of the text.")
         evidence[clause] = tuple(phrases)
-    for clause in labels:
-        if clause not in _EVIDENCE_OPTIONAL and not evidence.get(clause):
-            raise CorpusError(f"{where} ({post_id}): label {clause} has no evidence.")
     try:
         context = Context.from_dict(data.get("context"))
     except ValueError as exc:
         raise CorpusError(f"{where} ({post_id}): {exc}.") from None
+    for clause in labels:
+        if rules.needs_evidence(clause, context) and not evidence.get(clause):
+            raise CorpusError(f"{where} ({post_id}): label {clause} has no evidence.")
     return CorpusPost(post_id, text, frozenset(labels), evidence, context, where.split(":", maxsplit=1)[0])
 
 
-def read_corpus(paths: Iterable[Path], known: Iterable[str] = CONTENT_CLAUSES) -> Iterator[CorpusPost]:
-    """Yield every post of the given JSON Lines files, validated."""
-    known_set = frozenset(known)
+def read_corpus(paths: Iterable[Path], rules: LabelRules) -> Iterator[CorpusPost]:
+    """Yield every post of the given JSON Lines files, validated against ``rules``."""
     seen: set[str] = set()
     for path in paths:
         with path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
-                post = _parse(line, f"{path.name}:{number}", known_set)
+                post = _parse(line, f"{path.name}:{number}", rules)
                 if post.id in seen:
                     raise CorpusError(f"{path.name}:{number}: duplicate id {post.id!r}.")
                 seen.add(post.id)

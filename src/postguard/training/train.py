@@ -32,21 +32,13 @@ import numpy as np
 import numpy.typing as npt
 
 from postguard.checks.analysed import AnalysedPost
-from postguard.checks.model.corpus import CorpusPost, read_corpus
+from postguard.checks.engine import Checker
 from postguard.checks.model.features import FeatureConfig, analyse
 from postguard.checks.types import Post
-from postguard.policy.schema import PolicyPack
+from postguard.training.corpus import CorpusPost, LabelRules, read_corpus
 
-__all__ = ["MODEL_CLAUSES", "TrainingReport", "train"]
+__all__ = ["TrainingReport", "train"]
 
-MODEL_CLAUSES = (
-    "A.i",
-    "A.iii.guilt",
-    "A.iii.prosecution",
-    "A.iii.confidential",
-    "A.iv.political",
-    "A.iv.private",
-)
 FOLDS = 5
 DEFAULT_FEATURES = FeatureConfig()
 
@@ -74,30 +66,27 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
     return any(a[0] < e and s < a[1] for s, e in spans)
 
 
-def _examples(posts: list[CorpusPost], pack: PolicyPack) -> _Examples:
-    from postguard.checks.engine import Checker
-
-    pattern_checker = Checker(pack, model=None)
+def _examples(posts: list[CorpusPost], patterns: Checker, clauses: tuple[str, ...]) -> _Examples:
     post_texts: list[str] = []
     texts: list[str] = []
     rows: list[list[int]] = []
     owner: list[int] = []
-    post_labels = np.zeros((len(posts), len(MODEL_CLAUSES)), dtype=np.int8)
+    post_labels = np.zeros((len(posts), len(clauses)), dtype=np.int8)
     hits = np.zeros_like(post_labels)
     for p_index, item in enumerate(posts):
         post = Post(item.text, item.context)
         analysed = AnalysedPost(post)
         post_texts.append(analysed.text)
-        evidence = {c: item.evidence_spans(c) for c in MODEL_CLAUSES}
-        for c_index, clause in enumerate(MODEL_CLAUSES):
+        evidence = {c: item.evidence_spans(c) for c in clauses}
+        for c_index, clause in enumerate(clauses):
             post_labels[p_index, c_index] = clause in item.labels
-        found = pattern_checker.check_post(post).findings
-        for c_index, clause in enumerate(MODEL_CLAUSES):
+        found = patterns.check_post(post).findings
+        for c_index, clause in enumerate(clauses):
             hits[p_index, c_index] = any(f.clause == clause and f.source == "pattern" for f in found)
         for start, end in analysed.sentences:
             span = analysed.normal.to_original(start, end)
             texts.append(analysed.text[start:end])
-            rows.append([int(_overlaps(span, evidence[c])) for c in MODEL_CLAUSES])
+            rows.append([int(_overlaps(span, evidence[c])) for c in clauses])
             owner.append(p_index)
     return _Examples(post_texts, texts, np.array(rows, dtype=np.int8), np.array(owner), post_labels, hits)
 
@@ -154,20 +143,26 @@ def _best_threshold(
 def train(
     corpus_paths: list[Path],
     output: Path,
-    pack: PolicyPack,
+    patterns: Checker,
     *,
     config: FeatureConfig = DEFAULT_FEATURES,
     c_value: float = 8.0,
     post_c_value: float = 8.0,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> TrainingReport:
-    """Train on ``corpus_paths`` and write the model to ``output``."""
+    """Train on ``corpus_paths`` and write the model to ``output``.
+
+    ``patterns`` is a checker without a scorer (its pack's patterns, normalisation
+    and sentence split, as at run time); the model learns the pack's learned clauses.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    posts = [p for p in read_corpus(corpus_paths) if p.context.represents_department]
+    pack = patterns.pack
+    clauses = pack.learned_clause_ids
+    posts = [p for p in read_corpus(corpus_paths, LabelRules.of(pack)) if p.context.represents_department]
     posts.sort(key=lambda p: p.id)
     progress(f"read {len(posts)} posts")
-    ex = _examples(posts, pack)
+    ex = _examples(posts, patterns, clauses)
     progress(f"split into {len(ex.texts)} sentences")
 
     def analyzer(text: str) -> list[str]:
@@ -185,7 +180,7 @@ def train(
         x_test = vec.transform([ex.texts[i] for i in np.flatnonzero(test_rows)])
         px_train = vec.transform([ex.post_texts[i] for i in np.flatnonzero(train_posts)])
         px_test = vec.transform([ex.post_texts[i] for i in np.flatnonzero(test_posts)])
-        for c_index in range(len(MODEL_CLAUSES)):
+        for c_index in range(len(clauses)):
             model = _fit(x_train, ex.labels[train_rows, c_index], c_value)
             oof[test_rows, c_index] = model.decision_function(x_test)
             model = _fit(px_train, ex.post_labels[train_posts, c_index], post_c_value)
@@ -193,11 +188,11 @@ def train(
         progress(f"fold {fold + 1}/{FOLDS} done")
 
     report = TrainingReport(len(posts), len(ex.texts), 0)
-    platt = np.zeros((len(MODEL_CLAUSES), 2), dtype=np.float32)
+    platt = np.zeros((len(clauses), 2), dtype=np.float32)
     post_platt = np.zeros_like(platt)
     final_platt = np.zeros_like(platt)
     thresholds = []
-    for c_index, clause in enumerate(MODEL_CLAUSES):
+    for c_index, clause in enumerate(clauses):
         platt[c_index] = _platt(oof[:, c_index], ex.labels[:, c_index])
         post_platt[c_index] = _platt(post_oof[:, c_index], ex.post_labels[:, c_index])
         sentence_probs = _sigmoid(oof[:, c_index], platt[c_index])
@@ -218,11 +213,11 @@ def train(
     vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=2, dtype=np.float32)
     x_all = vec.fit_transform(ex.texts)
     px_all = vec.transform(ex.post_texts)
-    coef = np.zeros((x_all.shape[1], len(MODEL_CLAUSES)), dtype=np.float32)
-    intercept = np.zeros(len(MODEL_CLAUSES), dtype=np.float32)
+    coef = np.zeros((x_all.shape[1], len(clauses)), dtype=np.float32)
+    intercept = np.zeros(len(clauses), dtype=np.float32)
     post_coef = np.zeros_like(coef)
     post_intercept = np.zeros_like(intercept)
-    for c_index in range(len(MODEL_CLAUSES)):
+    for c_index in range(len(clauses)):
         model = _fit(x_all, ex.labels[:, c_index], c_value)
         coef[:, c_index] = model.coef_[0]
         intercept[c_index] = model.intercept_[0]
@@ -235,7 +230,7 @@ def train(
     for path in sorted(corpus_paths):
         digest.update(path.read_bytes())
     meta = {
-        "clauses": list(MODEL_CLAUSES),
+        "clauses": list(clauses),
         "thresholds": thresholds,
         "features": config.to_dict(),
         "c": c_value,

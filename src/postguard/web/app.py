@@ -15,9 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postguard import __version__
 from postguard.access.point import AccessPoint
-from postguard.checks.engine import Checker
-from postguard.checks.model.inference import SentenceModel, default_model
-from postguard.policy import default_pack, load_pack
+from postguard.factory import build_checker
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
@@ -84,15 +82,13 @@ class Guard:
 def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.database_url)
     db.require_current()
-    pack = load_pack(settings.policy) if settings.policy else default_pack()
-    model = SentenceModel.load(settings.model) if settings.model else default_model()
     reg = Registry(db, origin="api")
     grants = Grants(reg, settings.keys_dir)
+    checker = build_checker(settings, permissions=grants)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        point = AccessPoint(db, pack, settings.keys_dir, via="api")
-        checker = Checker(pack, model, permissions=grants)
+        point = AccessPoint(db, checker.pack, settings.keys_dir, via="api")
         workflow = Workflow(reg, grants, checker)
         app.state.postguard = State(settings, reg, grants, checker, point, workflow)
         scheduler = Scheduler(reg, workflow, settings.keys_dir, settings.scheduler_interval)

@@ -26,11 +26,11 @@ from sqlalchemy import select
 
 from postguard import __version__
 from postguard.audit.chain import AuditRecord
-from postguard.audit.checkpoints import entries
+from postguard.audit.queries import entries
 from postguard.audit.verify import verify
 from postguard.errors import PostguardError, ValidationError
+from postguard.keys import load_public_if_present, load_signing
 from postguard.registry.grants import PERMISSION_KINDS, SCOPES
-from postguard.registry.keys import load_public_if_present, load_signing
 from postguard.registry.models import ROLES, Computer, Member, OfficialAccount, PersonalDevice
 from postguard.registry.service import account_dict, computer_dict, device_dict, member_dict
 from postguard.registry.signin import session_holder, sign_in, sign_out

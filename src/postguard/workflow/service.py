@@ -1,20 +1,16 @@
 """Drafts on their way to publication, each step checked, enforced and audited.
 
-States::
-
-    checked --submit--> submitted --approve (enough approvals)--> approved
-       ^                    |  \\--return (with a comment)--> returned --edit/submit--^
-       |                    \\--(not approved in time)--> expired
-    edit (author only, in checked or returned)
-
-Rules, all in force here and not in any route or command:
+The states and the steps between them are the table in
+:mod:`postguard.workflow.states`. Rules, all in force here and not in any
+route or command:
 
 - only the author edits or submits, and no one approves their own post;
 - a post with findings is approved only with the reviewer's recorded reason,
   and one with confidential material only with a valid ``confidential-release``
   permission of the authority attached;
-- clause C is applied to the device the post is submitted from: a personal
-  device without the Commissioner's permission gives a ``C`` finding, and no
+- clause C is applied to the device the post is submitted from
+  (:func:`postguard.workflow.checking.check_with_registry`): a personal device
+  without the Commissioner's permission gives a finding under clause C, and no
   approval can clear it;
 - an account listed in the pack's ``workflow.second_approval_accounts`` needs
   two approvals by different reviewers;
@@ -35,52 +31,31 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from postguard.access.publication import device_items
 from postguard.access.snapshot import load_snapshot
 from postguard.audit.chain import AuditRecord, serialise
-from postguard.checks.decide import decide
 from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post, Report
-from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
+from postguard.errors import AccessDeniedError, ConflictError, ValidationError
+from postguard.keys import load_public_if_present
 from postguard.registry.grants import Grants
-from postguard.registry.keys import load_public_if_present
 from postguard.registry.models import Draft, Member, OfficialAccount, Review
 from postguard.registry.service import Registry
 from postguard.registry.values import iso, utcnow
+from postguard.workflow.checking import check_with_registry
+from postguard.workflow.queries import DraftQueries, draft_dict, find_draft
+from postguard.workflow.states import STATES, STEPS
 
 __all__ = ["STATES", "Workflow", "draft_dict"]
 
-STATES = ("checked", "submitted", "approved", "returned", "expired", "scheduled", "published")
-CONFIDENTIAL = "A.iii.confidential"
 
-
-def draft_dict(d: Draft) -> dict[str, Any]:
-    return {
-        "id": d.code,
-        "author": d.author.service_number,
-        "account": f"{d.account.platform}:{d.account.handle}" if d.account else None,
-        "state": d.state,
-        "text": d.text,
-        "context": d.context,
-        "device": d.device or None,
-        "decision": d.report.get("decision"),
-        "findings": d.report.get("findings", []),
-        "advice": d.report.get("advice", []),
-        "policy": d.policy_version,
-        "approvals_needed": d.approvals_needed,
-        "submitted_at": iso(d.submitted_at),
-        "expires_at": iso(d.expires_at),
-        "scheduled_for": iso(d.scheduled_for),
-        "updated_at": iso(d.updated_at),
-    }
-
-
-class Workflow:
+class Workflow(DraftQueries):
     def __init__(self, registry: Registry, grants: Grants, checker: Checker) -> None:
         self.registry = registry
         self.grants = grants
         self.checker = checker
         self.rules = checker.pack.workflow
+        self.releasable = checker.pack.clause_for("confidential-material")
+        self.devices_clause = checker.pack.clause_for("personal-devices")
 
     # Steps ------------------------------------------------------------------
 
@@ -124,7 +99,7 @@ class Workflow:
         self, actor: str | None, code: str, *, text: str, context: dict[str, Any] | None = None
     ) -> Draft:
         report = self._check(text, context)
-        with self._step(actor, "draft.edit", code, ("checked", "returned")) as (session, draft, member):
+        with self._step(actor, "edit", code) as (session, draft, member):
             self._author_only(draft, member, "edit")
             draft.text, draft.state = text, "checked"
             if context is not None:
@@ -142,16 +117,16 @@ class Workflow:
             self.registry.db, load_public_if_present(self.grants.keys_dir, "commissioner")
         )
         current = self.get(code)
-        report = self._check(current["text"], current["context"])
-        found, advised = device_items(snapshot, actor or "", device.strip())
-        findings, advice = (*report.findings, *found), (*report.advice, *advised)
-        report = Report(
-            decide(self.checker.pack.decision_rules, findings, advice),
-            findings,
-            advice,
-            report.policy_version,
+        report = check_with_registry(
+            self.checker,
+            self.grants,
+            current["text"],
+            Context.from_dict(current["context"]),
+            member=actor or "",
+            device=device.strip(),
+            snapshot=snapshot,
         )
-        with self._step(actor, "draft.submit", code, ("checked", "returned")) as (session, draft, member):
+        with self._step(actor, "submit", code) as (session, draft, member):
             self._author_only(draft, member, "submit")
             if draft.text != current["text"]:
                 raise ConflictError(f"{code} changed while it was being submitted; submit it again.")
@@ -170,25 +145,25 @@ class Workflow:
 
     def approve(self, actor: str | None, code: str, *, reason: str = "", permission: str = "") -> Draft:
         current = self.get(code)
-        confidential = any(i["clause"] == CONFIDENTIAL for i in (*current["findings"], *current["advice"]))
+        confidential = any(i["clause"] == self.releasable for i in (*current["findings"], *current["advice"]))
         if confidential:  # checked before the write transaction, which the check would wait on
             self._require_release(code, permission)
-        with self._step(actor, "review.approve", code, ("submitted",)) as (session, draft, reviewer):
+        with self._step(actor, "approve", code) as (session, draft, reviewer):
             if draft.author_id == reviewer.id:
                 raise AccessDeniedError(
                     f"{reviewer.service_number} wrote {code}: no one approves their own post."
                 )
             self._refuse_if_expired(session, draft)
             clauses = {f["clause"] for f in draft.report.get("findings", [])}
-            if "C" in clauses:
+            if self.devices_clause in clauses:
                 raise ValidationError(
                     f"{code} was submitted from a personal device without the Commissioner's "
-                    "written permission (clause C); it cannot be approved."
+                    f"written permission (clause {self.devices_clause}); it cannot be approved."
                 )
             if clauses and not reason.strip():
                 raise ValidationError(
                     f"{code} has findings ({', '.join(sorted(clauses))}); record why it may "
-                    "be published anyway (--reason)."
+                    "be published anyway (a reason)."
                 )
             submission = self._submission(session, draft)
             earlier = session.scalars(
@@ -227,7 +202,7 @@ class Workflow:
     def return_(self, actor: str | None, code: str, *, comment: str) -> Draft:
         if not comment.strip():
             raise ValidationError("returning a post needs a comment for its author.")
-        with self._step(actor, "review.return", code, ("submitted",)) as (session, draft, reviewer):
+        with self._step(actor, "return", code) as (session, draft, reviewer):
             if draft.author_id == reviewer.id:
                 raise AccessDeniedError(f"{reviewer.service_number} wrote {code}: ask another reviewer.")
             self._refuse_if_expired(session, draft)
@@ -251,7 +226,7 @@ class Workflow:
         when = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
         if when <= utcnow():
             raise ValidationError("a publication can be scheduled only for a time in the future.")
-        with self._step(actor, "publish.schedule", code, ("approved",)) as (session, draft, _):
+        with self._step(actor, "schedule", code) as (session, draft, _):
             draft.state, draft.scheduled_for, draft.scheduled_by = "scheduled", when, actor or ""
             draft.updated_at = utcnow()
             self._audit(session, actor, "publish.schedule", draft, {"at": iso(when)})
@@ -259,7 +234,7 @@ class Workflow:
 
     def unschedule(self, actor: str | None, code: str) -> Draft:
         """Take a scheduled draft back to approved (it is not published until someone says so)."""
-        with self._step(actor, "publish.unschedule", code, ("scheduled",)) as (session, draft, _):
+        with self._step(actor, "unschedule", code) as (session, draft, _):
             draft.state, draft.scheduled_for, draft.scheduled_by = "approved", None, ""
             draft.updated_at = utcnow()
             self._audit(session, actor, "publish.unschedule", draft)
@@ -282,7 +257,13 @@ class Workflow:
             ).all()
             for draft in due:
                 draft.state, draft.updated_at = "approved", when
-                self._audit(session, "(scheduler)", "publish.due", draft, {"by": draft.scheduled_by})
+                self._audit(
+                    session,
+                    "(scheduler)",
+                    "publish.due",
+                    draft,
+                    {"by": draft.scheduled_by, "policy_in_force": self.checker.policy_version},
+                )
                 claimed.append((draft.code, draft.scheduled_by))
         return claimed
 
@@ -301,71 +282,15 @@ class Workflow:
                 codes.append(draft.code)
             return codes
 
-    def get(self, code: str) -> dict[str, Any]:
-        with self.registry.db.session() as session:
-            draft = self._draft(session, code)
-            reviews = session.scalars(select(Review).where(Review.draft_id == draft.id).order_by(Review.id))
-            return {
-                **draft_dict(draft),
-                "reviews": [
-                    {
-                        "reviewer": r.reviewer.service_number,
-                        "action": r.action,
-                        "comment": r.comment,
-                        "permission": r.permission or None,
-                        "at": iso(r.at),
-                    }
-                    for r in reviews
-                ],
-            }
-
-    def counts(self) -> dict[str, int]:
-        """How many drafts are in each state (every state listed, in workflow order)."""
-        with self.registry.db.session() as session:
-            rows = session.execute(select(Draft.state, func.count()).group_by(Draft.state)).all()
-            found = {str(state): int(n) for state, n in rows}
-        return {state: found.get(state, 0) for state in STATES}
-
-    def queue(self, reviewer: str) -> list[dict[str, Any]]:
-        """Submissions ``reviewer`` may act on (not their own, not yet approved by them), oldest first."""
-        with self.registry.db.session() as session:
-            me = self.registry.member(session, reviewer)
-            drafts = session.scalars(
-                select(Draft)
-                .where(Draft.state == "submitted", Draft.author_id != me.id)
-                .order_by(Draft.submitted_at, Draft.id)
-            ).all()
-            mine = set(
-                session.scalars(
-                    select(Review.draft_id).where(Review.reviewer_id == me.id, Review.action == "approve")
-                )
-            )
-            return [{**draft_dict(d), "approved_by_me": d.id in mine} for d in drafts]
-
-    def list(self, state: str | None = None, *, author: str | None = None) -> list[dict[str, Any]]:
-        with self.registry.db.session() as session:
-            query = select(Draft).order_by(Draft.id)
-            if author:
-                query = query.join(Member, Draft.author_id == Member.id).where(
-                    Member.service_number == author
-                )
-            if state:
-                query = query.where(Draft.state == state)
-            return [draft_dict(d) for d in session.scalars(query)]
-
     # Helpers ----------------------------------------------------------------
 
     @contextmanager
-    def _step(
-        self, actor: str | None, action: str, code: str, states: tuple[str, ...]
-    ) -> Iterator[tuple[Session, Draft, Member]]:
-        with self.registry.acting(actor, action) as (session, member):
-            draft = self._draft(session, code)
-            if draft.state not in states:
-                raise ConflictError(
-                    f"{code} is {draft.state}; it can be {action.split('.')[1]}ed only when "
-                    f"{' or '.join(states)}."
-                )
+    def _step(self, actor: str | None, name: str, code: str) -> Iterator[tuple[Session, Draft, Member]]:
+        step = STEPS[name]
+        with self.registry.acting(actor, step.action) as (session, member):
+            draft = find_draft(session, code)
+            if draft.state not in step.starts_from:
+                raise ConflictError(step.refusal(code, draft.state))
             yield session, draft, member
 
     def _check(self, text: str, context: dict[str, Any] | None) -> Report:
@@ -422,7 +347,7 @@ class Workflow:
         if not permission.strip():
             raise ValidationError(
                 f"{code} holds confidential material: attach a valid confidential-release "
-                "permission of the Commissioner (--permission CP-...)."
+                "permission of the Commissioner (its id, CP-...)."
             )
         ok, why = self.grants.check_permission(permission.strip(), None)
         if not ok:
@@ -447,10 +372,3 @@ class Workflow:
         if not handle:
             raise ValidationError(f"account '{account}' must be given as platform:handle.")
         return self.registry.account(session, platform.strip().lower(), handle.strip())
-
-    @staticmethod
-    def _draft(session: Session, code: str) -> Draft:
-        draft = session.scalar(select(Draft).where(Draft.code == code))
-        if draft is None:
-            raise NotFoundError(f"No draft has id '{code}'.")
-        return draft

@@ -3,6 +3,10 @@
 Every clause is checked by a :class:`Detector`. Built-in detectors register
 themselves with :func:`register`, exactly as a department's own would, and the
 engine builds one of each registered class whose clause the pack enables.
+
+Patterns are policy, so most live in the pack (``clauses[].patterns``), each
+with an id; a detector keeps in code only the patterns that are structure
+rather than phrases (a name after an age, say), and gives those ids too.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
 from postguard.checks.analysed import AnalysedPost
-from postguard.checks.model.inference import SentenceModel
+from postguard.checks.scoring import Scorer
 from postguard.checks.types import Finding
 from postguard.policy.schema import Clause, PolicyPack
 
@@ -24,15 +28,17 @@ __all__ = ["REGISTRY", "Detector", "Pattern", "PatternDetector", "detector_for",
 class Pattern:
     """A regular expression that shows a violation wherever it matches.
 
-    ``context``, when given, must also match somewhere in the post (for
-    example: "the killer" counts only in a post about an arrest); ``unless``,
-    when given, must match nowhere in it (a child named in a missing-person
-    appeal is not confidential).
+    ``id`` names it in findings and in ``postguard eval``. ``context``, when
+    given, must also match somewhere in the post (for example: "the killer"
+    counts only in a post about an arrest); ``unless``, when given, must match
+    nowhere in it (a child named in a missing-person appeal is not
+    confidential).
     """
 
+    id: str
     regex: str
     score: float
-    explanation: str
+    explanation: str = ""
     suggestion: str = ""
     context: str | None = None
     unless: str | None = None
@@ -49,10 +55,10 @@ class Detector(ABC):
 
     clause: ClassVar[str]
 
-    def __init__(self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None) -> None:
+    def __init__(self, pack: PolicyPack, clause: Clause, scorer: Scorer | None = None) -> None:
         self.pack = pack
         self.policy_clause = clause
-        self.model = model
+        self.scorer = scorer
 
     @abstractmethod
     def detect(self, post: AnalysedPost) -> list[Finding]:
@@ -60,17 +66,22 @@ class Detector(ABC):
 
 
 class PatternDetector(Detector):
-    """A detector made of patterns: class-level ``patterns`` plus the pack's own."""
+    """A detector made of patterns: the pack's for its clause, plus any class-level ``patterns``."""
 
     patterns: ClassVar[tuple[Pattern, ...]] = ()
 
-    def __init__(self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None) -> None:
-        super().__init__(pack, clause, model)
-        extra = tuple(
-            Pattern(p.regex, p.score, p.explanation, p.suggestion, p.context, p.unless)
+    def __init__(self, pack: PolicyPack, clause: Clause, scorer: Scorer | None = None) -> None:
+        super().__init__(pack, clause, scorer)
+        from_pack = tuple(
+            Pattern(p.id, p.regex, p.score, p.explanation, p.suggestion, p.context, p.unless)
             for p in clause.patterns
+            if p.enabled
         )
-        self._compiled = [(p, *p.compiled()) for p in (*self.patterns, *extra)]
+        self._compiled = [(p, *p.compiled()) for p in (*from_pack, *self.patterns)]
+
+    @property
+    def pattern_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p, *_ in self._compiled)
 
     def pattern_matches(self, post: AnalysedPost) -> list[tuple[int, int, Pattern]]:
         """Spans (in the normalised text) where a pattern matched, and which."""
@@ -85,7 +96,7 @@ class PatternDetector(Detector):
         return found
 
     def pattern_finding(
-        self, post: AnalysedPost, start: int, end: int, pattern: Pattern, score: float
+        self, post: AnalysedPost, start: int, end: int, pattern: Pattern, score: float, trace: str = ""
     ) -> Finding:
         explanation = pattern.explanation or self.policy_clause.explanation
         return post.finding(
@@ -96,6 +107,8 @@ class PatternDetector(Detector):
             explanation=f"{explanation.rstrip('.')} (matched a known phrase).",
             suggestion=pattern.suggestion or self.policy_clause.suggestion,
             source="pattern",
+            rule=pattern.id,
+            trace=trace or f"pattern {pattern.id} ({pattern.score:.2f})",
         )
 
     def detect(self, post: AnalysedPost) -> list[Finding]:

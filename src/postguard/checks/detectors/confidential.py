@@ -18,7 +18,6 @@ from postguard.checks.types import Finding
 
 __all__ = ["ConfidentialDetector"]
 
-_FIX = "Remove the confidential detail, or obtain the written permission before release."
 _JUVENILE_FIX = "Give the age and town only ('a 15-year-old boy from the area'), not the name."
 _VICTIM_FIX = "Describe the victim without naming them ('a woman in her 20s')."
 
@@ -42,18 +41,12 @@ _MISSING = (
 @register
 class ConfidentialDetector(LearnedDetector):
     clause = "A.iii.confidential"
-    model_explanation = "Discloses confidential information: a victim, juvenile or witness, internal material, an operation or unreleased evidence."
+    # Structure, not phrases: a name in the shape the policy protects. The phrases
+    # ("internal memo", "our informant") are in the pack.
     patterns = (
-        # A victim or witness named.
-        Pattern(
-            r"\b(?:the\s+)?(?:victims?|deceased|witness(?:es)?|survivors?|complainants?)\b[^.!?\n]{0,30}?"
-            r"\b(?:named|identified)\s+as\s+(?-i:[A-Z][a-z]+)",
-            0.9,
-            "Names a victim or witness.",
-            _FIX,
-        ),
         # A juvenile named: "15-year-old Name Surname", "a 16-year-old boy, Name Surname".
         Pattern(
+            "confidential.juvenile-named-after-age",
             rf"\b{_MINOR_AGE}[-\s]?(?:year|yr)s?[-\s]?old(?:\s+(?:boy|girl|youth|teen(?:ager)?|"
             rf"juvenile|male|female|student|pupil|schoolboy|schoolgirl))?,?\s+{_NAME}",
             0.85,
@@ -63,6 +56,7 @@ class ConfidentialDetector(LearnedDetector):
         ),
         # A juvenile named with the age after the name: "Name Surname, 16," or "Name Surname (15)".
         Pattern(
+            "confidential.juvenile-named-before-age",
             rf"{_NAME},?\s+(?:\(\s*{_MINOR_AGE}\s*\)|(?:aged\s+)?{_MINOR_AGE},)",
             0.85,
             "Names a juvenile, which needs the written permission of the authority.",
@@ -71,6 +65,7 @@ class ConfidentialDetector(LearnedDetector):
         ),
         # A victim named as such: "the victim, Name Surname", "victim Name Surname".
         Pattern(
+            "confidential.victim-named-after-comma",
             rf"\b(?:the\s+)?(?:victims?|deceased|complainants?|survivors?)\s*,\s+{_NAME}",
             0.85,
             "Names a victim.",
@@ -78,30 +73,13 @@ class ConfidentialDetector(LearnedDetector):
         ),
         # A victim named as the object of a crime: "attacked Name Surname".
         Pattern(
+            "confidential.victim-object-of-crime",
             rf"\b(?:attack(?:ed|ing)|assault(?:ed|ing)|stabb(?:ed|ing)|shot|shooting\s+of|rob(?:bed|bing)|"
             rf"murder(?:ed|ing)?\s+of|murdered|raped?|rap(?:ed|ing)|abduct(?:ed|ing|ion\s+of)|"
             rf"kidnapp(?:ed|ing)|killed|killing\s+of|strangled|sexually\s+assaulted)\s+{_NAME}",
             0.8,
             "Names the victim of a crime.",
             _VICTIM_FIX,
-        ),
-        # Internal material.
-        Pattern(
-            r"\b(?:internal\s+(?:memo|email|document|report|briefing|circular)|leaked\s+\w+|"
-            r"(?:here'?s|here\s+is|listen\s+to|check\s+out)\s+(?:the\s+|some\s+|a\s+)?"
-            r"(?:radio\s+(?:traffic|chatter|calls?)|dispatch\s+audio|(?:999|911|000|112)\s+call|"
-            r"memo|screenshot|bodycam|body-?cam|body-worn|interview))",
-            0.88,
-            "Discloses internal material (documents, radio traffic, recordings).",
-            _FIX,
-        ),
-        # Informants and undercover officers.
-        Pattern(
-            r"\b(?:our|an?|the)\s+(?:informants?|informers?|confidential\s+informants?|"
-            r"source\s+inside|undercover\s+(?:officers?|cops?|operatives?|agents?)\s+(?:inside|in|who))\b",
-            0.85,
-            "Reveals an informant or undercover officer.",
-            _FIX,
         ),
     )
 
@@ -130,6 +108,8 @@ class ConfidentialDetector(LearnedDetector):
                 ),
                 suggestion="Remove the attachment, or obtain the written permission before release.",
                 source="attachment",
+                rule="attachment-name",
+                trace=f"attachment name words: {', '.join(words)}",
             )
             for name, words in flagged
         ]

@@ -12,7 +12,7 @@ import re
 
 from postguard.checks.analysed import AnalysedPost
 from postguard.checks.detectors.base import Detector, register
-from postguard.checks.model.inference import SentenceModel
+from postguard.checks.scoring import Scorer
 from postguard.checks.types import Finding
 from postguard.policy.schema import Clause, PolicyPack
 
@@ -26,8 +26,8 @@ _CLAIM = r"(?:i'?m|i\s+am|this\s+is|it'?s|posting\s+as|writing\s+as|speaking\s+a
 class IdentificationDetector(Detector):
     clause = "A.ii"
 
-    def __init__(self, pack: PolicyPack, clause: Clause, model: SentenceModel | None = None) -> None:
-        super().__init__(pack, clause, model)
+    def __init__(self, pack: PolicyPack, clause: Clause, scorer: Scorer | None = None) -> None:
+        super().__init__(pack, clause, scorer)
         ident = pack.identification
         ranks = "|".join(f"(?:{r})" for r in ident.ranks)
         roles = "|".join(f"(?:{r})" for r in ident.roles) or "(?!)"
@@ -58,5 +58,7 @@ class IdentificationDetector(Detector):
                 explanation=(f"Posted in an official capacity from a personal account without {missing}."),
                 suggestion=self.policy_clause.suggestion.replace("{department}", self.pack.policy.department),
                 source="rule",
+                rule="identification.signature",
+                trace=f"personal account, official capacity; rank or role {'found' if has_rank else 'missing'}",
             )
         ]

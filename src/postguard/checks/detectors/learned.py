@@ -1,15 +1,15 @@
-"""Detectors that join precise patterns with the learned sentence model.
+"""Detectors that join precise patterns with the learned scorer.
 
-Patterns catch the phrases that are always violations; the model judges
+Patterns catch the phrases that are always violations; the scorer judges
 every sentence for what patterns cannot list ("proud of the team for taking
-this animal off our streets"). A sentence the model scores at or above the
-clause's threshold becomes a finding, narrowed to its most telling part.
+this animal off our streets"). A sentence scored at or above the clause's
+threshold becomes a finding, narrowed to its most telling part. Explanations
+and suggestions come from the pack.
 """
 
 from __future__ import annotations
 
 import re
-from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -25,31 +25,28 @@ _MODEL_CACHE = "model.sentence_scores"
 
 
 class LearnedDetector(PatternDetector):
-    """Patterns plus the sentence model, for one content clause."""
-
-    #: Explanation used for findings of the model.
-    model_explanation: ClassVar[str] = ""
+    """Patterns plus the learned scorer, for one content clause."""
 
     def sentence_scores(self, post: AnalysedPost) -> npt.NDArray[np.float32] | None:
-        if self.model is None or self.clause not in self.model.clauses:
+        if self.scorer is None or self.clause not in self.scorer.clauses or not self.policy_clause.learned:
             return None
         probs = post.cache.get(_MODEL_CACHE)
         if probs is None:
-            probs = self.model.scores(post.text, [post.text[s:e] for s, e in post.sentences])
+            probs = self.scorer.scores(post.text, [post.text[s:e] for s, e in post.sentences])
             post.cache[_MODEL_CACHE] = probs
-        column = self.model.clauses.index(self.clause)
+        column = self.scorer.clauses.index(self.clause)
         result: npt.NDArray[np.float32] = probs[:, column]
         return result
 
     def threshold(self) -> float:
         if self.policy_clause.threshold is not None:
             return self.policy_clause.threshold
-        assert self.model is not None
-        return self.model.thresholds.get(self.clause, 0.5)
+        assert self.scorer is not None
+        return self.scorer.thresholds.get(self.clause, 0.5)
 
     def _narrow(self, post: AnalysedPost, start: int, end: int) -> tuple[int, int]:
-        """The part of a sentence (between commas, dashes...) the model finds worst."""
-        assert self.model is not None
+        """The part of a sentence (between commas, dashes...) the scorer finds worst."""
+        assert self.scorer is not None
         pieces = [
             (start + m.start(), start + m.end())
             for m in _PIECE.finditer(post.text[start:end])
@@ -57,8 +54,8 @@ class LearnedDetector(PatternDetector):
         ]
         if len(pieces) < 2:
             return start, end
-        column = self.model.clauses.index(self.clause)
-        probs = self.model.scores(post.text, [post.text[s:e] for s, e in pieces])[:, column]
+        column = self.scorer.clauses.index(self.clause)
+        probs = self.scorer.scores(post.text, [post.text[s:e] for s, e in pieces])[:, column]
         best = int(np.argmax(probs))
         if probs[best] < 0.5 * self.threshold():
             return start, end
@@ -74,16 +71,19 @@ class LearnedDetector(PatternDetector):
         scores = self.sentence_scores(post)
         if scores is None:
             return [self.pattern_finding(post, s, e, p, p.score) for s, e, p in matches]
+        assert self.scorer is not None
+        name = self.scorer.name
         findings: list[Finding] = []
         threshold = self.threshold()
         for index, (s_start, s_end) in enumerate(post.sentences):
             prob = float(scores[index])
             inside = [(s, e, p) for s, e, p in matches if s_start <= s < s_end]
             for s, e, pattern in inside:
-                findings.append(self.pattern_finding(post, s, e, pattern, max(pattern.score, prob)))
+                trace = f"pattern {pattern.id} ({pattern.score:.2f}); {name} {prob:.2f}"
+                findings.append(self.pattern_finding(post, s, e, pattern, max(pattern.score, prob), trace))
             if not inside and prob >= threshold:
                 start, end = self._narrow(post, s_start, s_end)
-                explanation = self.model_explanation or self.policy_clause.explanation
+                explanation = self.policy_clause.explanation
                 findings.append(
                     post.finding(
                         self.clause,
@@ -93,6 +93,8 @@ class LearnedDetector(PatternDetector):
                         explanation=f"{explanation.rstrip('.')} (judged by the learned model).",
                         suggestion=self.policy_clause.suggestion,
                         source="model",
+                        rule=name,
+                        trace=f"{name} {prob:.2f} >= threshold {threshold:.2f}",
                     )
                 )
         placed = {(s, e) for s, e, _ in matches if any(a <= s < b for a, b in post.sentences)}

@@ -16,6 +16,7 @@ It ships as ``weights/model.npz`` inside the package.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -54,6 +55,11 @@ class SentenceModel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "indexer", FeatureIndexer(self.vocabulary, self.config))
+
+    @property
+    def name(self) -> str:
+        """The scorer's name in decision traces."""
+        return "linear"
 
     @classmethod
     def load(cls, path: Path | None = None) -> SentenceModel:
@@ -99,7 +105,7 @@ class SentenceModel:
         )
 
     def _logits(
-        self, texts: list[str], coef: npt.NDArray[np.float32], intercept: npt.NDArray[np.float32]
+        self, texts: Sequence[str], coef: npt.NDArray[np.float32], intercept: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
         out = np.tile(intercept, (len(texts), 1))
         for row, text in enumerate(texts):
@@ -113,11 +119,11 @@ class SentenceModel:
             out[row] += weights @ coef[idx]
         return out
 
-    def logits(self, sentences: list[str]) -> npt.NDArray[np.float32]:
+    def logits(self, sentences: Sequence[str]) -> npt.NDArray[np.float32]:
         """Raw decision values of the sentence head: a row per sentence, a column per clause."""
         return self._logits(sentences, self.coef, self.intercept)
 
-    def probabilities(self, sentences: list[str]) -> npt.NDArray[np.float32]:
+    def probabilities(self, sentences: Sequence[str]) -> npt.NDArray[np.float32]:
         """The sentence head's probability that each sentence, alone, violates each clause."""
         if not sentences:
             return np.zeros((0, len(self.clauses)), dtype=np.float32)
@@ -129,7 +135,7 @@ class SentenceModel:
         row: npt.NDArray[np.float32] = probs[0]
         return row
 
-    def scores(self, text: str, sentences: list[str]) -> npt.NDArray[np.float32]:
+    def scores(self, text: str, sentences: Sequence[str]) -> npt.NDArray[np.float32]:
         """Calibrated score of each sentence for each clause, read within its post ``text``."""
         if not sentences:
             return np.zeros((0, len(self.clauses)), dtype=np.float32)

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from postguard.audit.checkpoints import entries
+from postguard.audit.queries import entries
 from postguard.audit.verify import verify
-from postguard.registry.keys import load_public_if_present
+from postguard.keys import load_public_if_present
 from postguard.web.deps import ServiceDep, require
 from postguard.web.schemas import VerifyOut
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from postguard.keys import load_signing
 from postguard.registry.grants import permission_dict
-from postguard.registry.keys import load_signing
 from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
 from postguard.registry.service import account_dict, computer_dict, device_dict, member_dict
 from postguard.registry.tokens import TokenHolder

@@ -1,0 +1,46 @@
+"""The one place where the policy pack, the scorer and the checker are put together.
+
+Every entry point (the CLI, the service, the scheduler, the demo, the Python
+API) builds what it checks with through here, from its :class:`Settings`, so
+that a department's own pack (``POSTGUARD_POLICY``), model
+(``POSTGUARD_MODEL``) or scorer (``POSTGUARD_SCORER``) reaches all of them
+alike. Packs and scorers are loaded once per process for each source.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from postguard.checks.engine import Checker, PermissionResolver
+from postguard.checks.scoring import Scorer, load_scorer
+from postguard.policy.loader import load_pack
+from postguard.policy.schema import PolicyPack
+from postguard.settings import Settings
+
+__all__ = ["build_checker", "build_pack", "build_scorer"]
+
+
+@cache
+def _pack(path: Path | None) -> PolicyPack:
+    return load_pack(path)
+
+
+@cache
+def _scorer(name: str, path: Path | None) -> Scorer | None:
+    return load_scorer(name, path)
+
+
+def build_pack(settings: Settings) -> PolicyPack:
+    """The policy pack in force: ``settings.policy``, or the shipped one."""
+    return _pack(settings.policy.resolve() if settings.policy else None)
+
+
+def build_scorer(settings: Settings) -> Scorer | None:
+    """The learned scorer in force (``None`` when configured as ``none``)."""
+    return _scorer(settings.scorer, settings.model.resolve() if settings.model else None)
+
+
+def build_checker(settings: Settings, *, permissions: PermissionResolver | None = None) -> Checker:
+    """The checker for the configured pack and scorer; ``permissions`` judges claimed permissions."""
+    return Checker(build_pack(settings), build_scorer(settings), permissions)

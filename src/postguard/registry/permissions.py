@@ -1,0 +1,294 @@
+"""The authority's written permissions (clauses A.iii and C), signed, and whether each is honoured.
+
+A permission is honoured only when all of these hold, and the reason is said
+when one does not (:func:`judge`, which the access snapshot uses too): its
+record's signed payload verifies with the commissioner's public key (so a row
+added or edited by hand, or signed with another key, fails); it is not
+revoked (in its row, nor by a revocation entry in the audit trail, which a
+hand edit of the row cannot remove); and the time falls between its from and
+until.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from postguard.audit.chain import AuditRecord, canonical_json
+from postguard.audit.queries import revoked
+from postguard.errors import ValidationError
+from postguard.keys import PublicKey, SigningKey, load_public
+from postguard.policy.schema import Concept
+from postguard.registry.codes import by_code, next_code
+from postguard.registry.models import Permission
+from postguard.registry.service import Registry
+from postguard.registry.values import check_period, iso, parse_when, utcnow
+
+__all__ = [
+    "PERMISSION_CONTEXT",
+    "PERMISSION_KINDS",
+    "Honoured",
+    "Permissions",
+    "judge",
+    "permission_dict",
+    "permission_payload",
+    "signature_problem",
+]
+
+PERMISSION_CONTEXT = "postguard-written-permission-v1"
+PermissionKind = Literal["personal-device", "confidential-release"]
+#: Each kind of permission, and what it releases (the clause covering it files its audit entries).
+KIND_COVERS: dict[str, Concept] = {
+    "personal-device": "personal-devices",
+    "confidential-release": "confidential-material",
+}
+PERMISSION_KINDS = tuple(KIND_COVERS)
+
+
+@dataclass(frozen=True)
+class Honoured:
+    """Whether a permission is honoured now, and why (not)."""
+
+    valid: bool
+    reason: str
+
+
+def permission_payload(p: Permission) -> dict[str, Any]:
+    """Exactly what the authority's key signs for a permission."""
+    return {
+        "context": PERMISSION_CONTEXT,
+        "code": p.code,
+        "kind": p.kind,
+        "member": p.member.service_number if p.member else None,
+        "device": p.device.identifier if p.device else None,
+        "post": p.post_ref,
+        "valid_from": iso(p.valid_from),
+        "valid_until": iso(p.valid_until),
+        "reason": p.reason,
+        "text": p.text,
+        "issued_by": p.issued_by.service_number,
+        "issued_at": iso(p.issued_at),
+        "key_id": p.key_id,
+    }
+
+
+def permission_dict(p: Permission) -> dict[str, Any]:
+    """The signed payload, less its context, with the revocation (which is not signed)."""
+    payload = permission_payload(p)
+    del payload["context"]
+    return {
+        "id": payload.pop("code"),
+        **payload,
+        "revoked_at": iso(p.revoked_at),
+        "revoked_reason": p.revoked_reason,
+    }
+
+
+def signature_problem(row: Permission, trusted: PublicKey) -> str | None:
+    """Why ``row`` is not genuinely signed by ``trusted``, or ``None`` when it is."""
+    if row.key_id != trusted.key_id:
+        return f"signed with key {row.key_id}, not the commissioner key {trusted.key_id}"
+    if not trusted.verify(row.signature, canonical_json(permission_payload(row)).encode("utf-8")):
+        return "its signature does not match the record: added or edited outside postguard"
+    return None
+
+
+def judge(
+    row: Permission, when: dt.datetime | None, trusted: PublicKey, *, revoked_in_trail: bool
+) -> Honoured:
+    """The one judgement of a permission: genuine, not revoked, and (when ``when`` is given) in force."""
+    problem = signature_problem(row, trusted)
+    if problem is not None:
+        return Honoured(False, problem)
+    if row.revoked_at is not None or revoked_in_trail:
+        return Honoured(False, f"revoked{f' on {iso(row.revoked_at)}' if row.revoked_at else ''}")
+    if when is not None and when < row.valid_from:
+        return Honoured(False, f"not in force until {iso(row.valid_from)}")
+    if when is not None and row.valid_until is not None and when >= row.valid_until:
+        return Honoured(False, f"expired on {iso(row.valid_until)}")
+    return Honoured(True, f"signed by {row.issued_by.service_number} with {row.key_id}, in force")
+
+
+class Permissions:
+    """Issuing, changing, revoking and judging the authority's written permissions."""
+
+    registry: Registry
+    keys_dir: Path
+
+    def _clause(self, kind: str) -> str:
+        return self.registry.clause(KIND_COVERS[kind])
+
+    def _trusted_signer(self, key: SigningKey) -> None:
+        trusted = load_public(self.keys_dir, "commissioner")
+        if trusted.key_id != key.key_id:
+            raise ValidationError(
+                f"The signing key {key.key_id} is not the commissioner key trusted here ({trusted.key_id})."
+            )
+
+    def permit(
+        self,
+        actor: str | None,
+        key: SigningKey,
+        *,
+        kind: str,
+        member: str | None = None,
+        device: str | None = None,
+        post: str = "",
+        valid_from: str | dt.datetime | None = None,
+        valid_until: str | dt.datetime | None = None,
+        reason: str,
+        text_: str,
+    ) -> Permission:
+        """Issue a written permission, signed with the authority's key."""
+        if kind not in KIND_COVERS:
+            raise ValidationError(f"kind must be one of {', '.join(PERMISSION_KINDS)}, not '{kind}'.")
+        if kind == "personal-device" and not (member and device):
+            raise ValidationError("a personal-device permission names the member and the device.")
+        if kind == "confidential-release" and not (member or post):
+            raise ValidationError("a confidential-release permission names a member or a post.")
+        if not reason.strip() or not text_.strip():
+            raise ValidationError("a written permission needs its reason and its text.")
+        start = parse_when(valid_from, "from") or utcnow()
+        end = parse_when(valid_until, "until")
+        check_period(start, end)
+        self._trusted_signer(key)
+        with self.registry.acting(actor, "permission.add") as (session, issuer):
+            now = utcnow()
+            row = Permission(
+                code=next_code(session, Permission, f"CP-{now.year}-"),
+                kind=kind,
+                member=self.registry.member(session, member) if member else None,
+                device=self.registry.device(session, device) if device else None,
+                post_ref=post.strip(),
+                valid_from=start,
+                valid_until=end,
+                reason=reason.strip(),
+                text=text_.strip(),
+                issued_by=issuer,
+                issued_at=now.replace(microsecond=0),
+                key_id=key.key_id,
+                signature="",
+                revoked_at=None,
+            )
+            if row.device is not None and row.member is not None and row.device.owner_id != row.member.id:
+                raise ValidationError(f"device {device} belongs to another member, not {member}.")
+            row.signature = key.sign(canonical_json(permission_payload(row)).encode("utf-8"))
+            session.add(row)
+            session.flush()
+            self.registry.audit(
+                session,
+                AuditRecord(
+                    actor or "",
+                    "permission.add",
+                    f"permission:{row.code}",
+                    self._clause(kind),
+                    {**permission_dict(row), "signature": row.signature},
+                ),
+            )
+            return row
+
+    def change_permission(
+        self,
+        actor: str | None,
+        key: SigningKey,
+        code: str,
+        *,
+        valid_until: str | None = None,
+        reason: str | None = None,
+    ) -> Permission:
+        """Change the end or the reason of a permission; it is signed anew with ``key``."""
+        if valid_until is None and reason is None:
+            raise ValidationError("nothing to change: give a new end date or reason.")
+        self._trusted_signer(key)
+        with self.registry.acting(actor, "permission.change") as (session, _):
+            row: Permission = by_code(session, Permission, code, "permission")
+            if row.revoked_at is not None:
+                raise ValidationError(f"Permission {code} is revoked; issue a new one instead.")
+            before = permission_dict(row)
+            if valid_until is not None:
+                row.valid_until = parse_when(valid_until, "until")
+                check_period(row.valid_from, row.valid_until)
+            if reason is not None:
+                row.reason = reason.strip()
+            row.key_id = key.key_id
+            row.signature = key.sign(canonical_json(permission_payload(row)).encode("utf-8"))
+            session.flush()
+            self.registry.audit(
+                session,
+                AuditRecord(
+                    actor or "",
+                    "permission.change",
+                    f"permission:{code}",
+                    self._clause(row.kind),
+                    {"before": before, "after": permission_dict(row), "signature": row.signature},
+                ),
+            )
+            return row
+
+    def revoke_permission(self, actor: str | None, code: str, reason: str) -> Permission:
+        with self.registry.acting(actor, "permission.revoke") as (session, _):
+            row: Permission = by_code(session, Permission, code, "permission")
+            if row.revoked_at is not None:
+                raise ValidationError(f"Permission {code} was revoked already, on {iso(row.revoked_at)}.")
+            row.revoked_at, row.revoked_reason = utcnow(), reason
+            self.registry.audit(
+                session,
+                AuditRecord(
+                    actor or "",
+                    "permission.revoke",
+                    f"permission:{code}",
+                    self._clause(row.kind),
+                    {"reason": reason},
+                ),
+            )
+            return row
+
+    def check_permission(self, permission_id: str, post: object) -> tuple[bool, str]:
+        """The checker's :class:`~postguard.checks.engine.PermissionResolver`."""
+        result = self.honoured(permission_id)
+        if result.valid:
+            with self.registry.db.session() as session:
+                row = session.scalar(select(Permission).where(Permission.code == permission_id))
+                if row is not None and row.kind != "confidential-release":
+                    return False, f"{permission_id} is a {row.kind} permission, not a confidential release"
+        return result.valid, result.reason
+
+    def honoured(
+        self, code: str, *, at: dt.datetime | None = None, trusted: PublicKey | None = None
+    ) -> Honoured:
+        """Whether permission ``code`` is in force at ``at`` (now), and why (not)."""
+        trusted = trusted or load_public(self.keys_dir, "commissioner")
+        with self.registry.db.session() as session:
+            row = session.scalar(select(Permission).where(Permission.code == code))
+            if row is None:
+                return Honoured(False, f"no permission {code} is on record")
+            return _judged(session, row, at or utcnow(), trusted)
+
+    def list_permissions(self) -> list[dict[str, Any]]:
+        with self.registry.db.session() as session:
+            return [permission_dict(p) for p in session.scalars(select(Permission).order_by(Permission.id))]
+
+    def list_judged(self, *, at: dt.datetime | None = None) -> list[dict[str, Any]]:
+        """Every permission with ``honoured`` and ``why``: one session and one key load for all."""
+        when, trusted = at or utcnow(), load_public(self.keys_dir, "commissioner")
+        with self.registry.db.session() as session:
+            gone = revoked(session, "permission")
+            rows = []
+            for p in session.scalars(select(Permission).order_by(Permission.id)):
+                verdict = judge(p, when, trusted, revoked_in_trail=p.code in gone)
+                rows.append({**permission_dict(p), "honoured": verdict.valid, "why": verdict.reason})
+            return rows
+
+    def get_permission(self, code: str) -> tuple[Permission, dict[str, Any]]:
+        with self.registry.db.session() as session:
+            row = by_code(session, Permission, code, "permission")
+            return row, permission_dict(row)
+
+
+def _judged(session: Session, row: Permission, when: dt.datetime, trusted: PublicKey) -> Honoured:
+    return judge(row, when, trusted, revoked_in_trail=bool(revoked(session, "permission", row.code)))

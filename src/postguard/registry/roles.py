@@ -1,0 +1,59 @@
+"""Who may do what: one role table, and one question, :func:`allowed`, for reads and writes alike.
+
+An action is named ``thing.verb`` (``member.add``, ``review.approve``,
+``audit.read``), the same names the audit trail records. The table gives the
+roles for a thing (every verb) or for one action (which then wins). The
+registry's writes, the API's routes, the web pages and the templates all ask
+:func:`allowed`; nothing else lists roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["ANYONE", "ROLES", "allowed", "needed"]
+
+#: The roles a member can hold.
+ROLES = ("officer", "pio", "reviewer", "commissioner", "it_admin", "auditor")
+#: Any signed-in member, whatever their roles.
+ANYONE = frozenset(ROLES)
+
+_OVERSIGHT = frozenset({"it_admin", "commissioner", "auditor", "reviewer"})
+
+_TABLE: dict[str, frozenset[str]] = {
+    # The registry (writes).
+    "member": frozenset({"it_admin"}),
+    "computer": frozenset({"it_admin"}),
+    "device": frozenset({"it_admin"}),
+    "account": frozenset({"it_admin"}),
+    "authorisation": frozenset({"it_admin", "commissioner"}),
+    "permission": frozenset({"commissioner"}),
+    # Reading the registry and the permissions.
+    "registry.read": _OVERSIGHT,
+    "permission.read": _OVERSIGHT,
+    "account.read": ANYONE,
+    # Access decisions asked of the service (a proxy's token).
+    "access.decide": frozenset({"it_admin"}),
+    # The audit trail: read, verify, sign a checkpoint.
+    "audit": frozenset({"auditor", "commissioner", "it_admin"}),
+    # Checking posts and the workflow.
+    "check.post": ANYONE,
+    "draft": frozenset({"pio", "officer"}),
+    "draft.read": ANYONE,
+    "review": frozenset({"reviewer", "commissioner"}),
+    "publish": frozenset({"pio", "reviewer", "commissioner"}),
+    "publish.read": ANYONE,
+}
+
+
+def needed(action: str) -> frozenset[str]:
+    """The roles that may take ``action`` (an unknown action: none)."""
+    found = _TABLE.get(action)
+    if found is None:
+        found = _TABLE.get(action.split(".", maxsplit=1)[0], frozenset())
+    return found
+
+
+def allowed(roles: Iterable[str], action: str) -> bool:
+    """May a member holding ``roles`` take ``action``?"""
+    return not needed(action).isdisjoint(roles)

@@ -1,0 +1,39 @@
+"""A draft's states and the steps between them: the workflow as a table.
+
+::
+
+    checked --submit--> submitted --approve (enough approvals)--> approved --schedule--> scheduled
+       ^                    |  \\--return (with a comment)--> returned --edit/submit--^      |
+       |                    \\--(not approved in time)--> expired             <--unschedule--/
+    edit (author only, in checked or returned)            approved --publish--> published
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["STATES", "STEPS", "Step"]
+
+STATES = ("checked", "submitted", "approved", "returned", "expired", "scheduled", "published")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: the action it is audited as, the states it starts from, and its past tense."""
+
+    action: str
+    starts_from: tuple[str, ...]
+    done: str
+
+    def refusal(self, code: str, state: str) -> str:
+        return f"{code} is {state}; it can be {self.done} only when {' or '.join(self.starts_from)}."
+
+
+STEPS: dict[str, Step] = {
+    "edit": Step("draft.edit", ("checked", "returned"), "edited"),
+    "submit": Step("draft.submit", ("checked", "returned"), "submitted"),
+    "approve": Step("review.approve", ("submitted",), "approved"),
+    "return": Step("review.return", ("submitted",), "returned"),
+    "schedule": Step("publish.schedule", ("approved",), "scheduled"),
+    "unschedule": Step("publish.unschedule", ("scheduled",), "taken off the schedule"),
+}
