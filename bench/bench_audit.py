@@ -21,8 +21,8 @@ from pathlib import Path
 from postguard.audit.chain import AuditRecord, append
 from postguard.audit.checkpoints import create_checkpoint
 from postguard.audit.verify import verify
-from postguard.registry.db import Database
 from postguard.keys import init_key, load_public, load_signing
+from postguard.registry.db import Database
 
 
 def bench_appends(folder: Path, count: int, runs: int) -> None:

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from postguard import default_checker
 from postguard.checks import Checker
+from postguard.keys import SigningKey, init_key, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
-from postguard.keys import SigningKey, init_key, load_signing
 from postguard.registry.service import Registry
 
 

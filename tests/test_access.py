@@ -19,9 +19,9 @@ from postguard.access.publication import device_items
 from postguard.access.snapshot import DeviceView, Grant, Snapshot, load_snapshot
 from postguard.access.squid import serve
 from postguard.cli.app import app
+from postguard.keys import load_public
 from postguard.policy import default_pack
 from postguard.policy.schema import AccessRules
-from postguard.keys import load_public
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
 PAST, FUTURE = NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=30)

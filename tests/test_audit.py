@@ -18,8 +18,8 @@ from postguard.audit.chain import AuditRecord, append
 from postguard.audit.checkpoints import create_checkpoint
 from postguard.audit.merkle import merkle_root
 from postguard.audit.verify import verify
-from postguard.registry.db import Database
 from postguard.keys import load_public
+from postguard.registry.db import Database
 
 
 def _reference_root(leaves: list[bytes]) -> bytes:

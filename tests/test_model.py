@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from postguard.checks import Checker
 from postguard.checks.model.features import analyse
 from postguard.checks.model.inference import SentenceModel, default_model_path
-from postguard.checks import Checker
 from postguard.errors import CorpusError, ModelError
 from postguard.policy import default_pack
 from postguard.training.train import train

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from conftest import PASSPHRASES, World
 from postguard.errors import SigningKeyError, ValidationError
-from postguard.registry.documents import export_document, render_html, verify_document
 from postguard.keys import init_key, load_public, load_signing
+from postguard.registry.documents import export_document, render_html, verify_document
 
 
 def _permit(world: World, **overrides: object) -> str:

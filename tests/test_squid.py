@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from postguard.keys import init_key
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
-from postguard.keys import init_key
 from postguard.registry.service import Registry
 
 SQUID = shutil.which("squid") or ("/usr/sbin/squid" if Path("/usr/sbin/squid").exists() else None)
