@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from conftest import World
+from postguard import default_checker
 from postguard.registry.signin import set_password
 from postguard.settings import Settings
 from postguard.web import create_app
@@ -103,14 +104,13 @@ def test_marked_underlines_findings_and_escapes_the_rest() -> None:
 
 
 def test_dashboard_counts_findings_decisions_and_units(world: World) -> None:
-    from postguard import default_checker
     from postguard.workflow import Workflow
 
     flow = Workflow(world.registry, world.grants, default_checker())
     draft = flow.create("PIO-1", text="We got our man! The thug is behind bars.")
     flow.submit("PIO-1", draft.code, device="PC-1")
     flow.return_("REV-1", draft.code, comment="neutral, please")
-    data = dashboard(world.registry, days=7)
+    data = dashboard(world.registry, default_checker().pack, days=7)
     findings = data["findings"]
     assert findings.stacks["A.iii.guilt"][-1] == 2  # found at create and at submit
     assert data["decisions"].stacks["returned"][-1] == 1

@@ -10,6 +10,7 @@ credentials, a rejected post). Every request carries the idempotency key, so
 a retry after a lost answer cannot post twice.
 """
 
-from postguard.connectors.base import Connector, ConnectorError, Published, connector_for
+from postguard.connectors.base import Connector, ConnectorError, Published
+from postguard.connectors.factory import KINDS, connector_for
 
-__all__ = ["Connector", "ConnectorError", "Published", "connector_for"]
+__all__ = ["KINDS", "Connector", "ConnectorError", "Published", "connector_for"]

@@ -1,4 +1,4 @@
-"""The connector contract, and the factory that picks a connector for an account."""
+"""The connector contract: what every publishing connector does, and how it fails."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["Connector", "ConnectorError", "Published", "connector_for"]
+__all__ = ["Connector", "ConnectorError", "Published"]
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -62,18 +62,3 @@ class Connector(ABC):
                 retryable=False,
             )
         return response
-
-
-def connector_for(kind: str, endpoint: str, credential: str, **options: object) -> Connector:
-    from postguard.connectors.bluesky import BlueskyConnector
-    from postguard.connectors.mastodon import MastodonConnector
-    from postguard.connectors.webhook import WebhookConnector
-
-    kinds: dict[str, type[Connector]] = {
-        "mastodon": MastodonConnector,
-        "bluesky": BlueskyConnector,
-        "webhook": WebhookConnector,
-    }
-    if kind not in kinds:
-        raise ConnectorError(f"no connector '{kind}'; known: {', '.join(kinds)}", retryable=False)
-    return kinds[kind](endpoint, credential, **options)  # type: ignore[arg-type]

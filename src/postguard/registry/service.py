@@ -33,16 +33,12 @@ from postguard.registry.roles import allowed, needed
 from postguard.registry.values import parse_addresses, parse_roles, utcnow
 
 __all__ = [
-    "CONNECTORS",
     "Registry",
     "account_dict",
     "computer_dict",
     "device_dict",
     "member_dict",
 ]
-
-#: The publishing connectors an official account can use (see :mod:`postguard.connectors`).
-CONNECTORS = ("mastodon", "bluesky", "webhook")
 
 T = TypeVar("T", Member, Computer, PersonalDevice, OfficialAccount)
 R = TypeVar("R")
@@ -450,10 +446,11 @@ class Registry:
         keys_dir: Path,
     ) -> OfficialAccount:
         """Set how postguard publishes to an account; the credential is stored encrypted."""
+        from postguard.connectors import KINDS
         from postguard.registry.credentials import encrypt
 
-        if connector not in CONNECTORS:
-            raise ValidationError(f"connector must be one of {', '.join(CONNECTORS)}, not '{connector}'.")
+        if connector not in KINDS:
+            raise ValidationError(f"connector must be one of {', '.join(KINDS)}, not '{connector}'.")
         if not endpoint.startswith(("http://", "https://")) or not credential:
             raise ValidationError("a connector needs an http(s) endpoint and a credential.")
         sealed = encrypt(keys_dir, credential)

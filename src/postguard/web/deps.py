@@ -13,6 +13,7 @@ from postguard.access.point import AccessPoint
 from postguard.audit.chain import AuditRecord
 from postguard.checks.engine import Checker
 from postguard.registry.grants import Grants
+from postguard.registry.roles import allowed, needed
 from postguard.registry.service import Registry
 from postguard.registry.signin import Session as SignedIn
 from postguard.registry.signin import session_holder
@@ -109,11 +110,13 @@ def _caller(request: Request, state: ServiceDep) -> TokenHolder:
 Caller = Annotated[TokenHolder, Depends(_caller)]
 
 
-def require(*roles: str) -> Any:
-    """A dependency that lets only callers with one of ``roles`` through, and audits a refusal."""
+def require(action: str | None = None) -> Any:
+    """A dependency that lets through only callers whose roles allow ``action`` (any signed-in
+    caller when ``None``), by the one role table; a refusal is audited."""
 
     def check(request: Request, caller: Caller, state: ServiceDep) -> TokenHolder:
-        if roles and not set(roles) & caller.roles:
+        if action is not None and not allowed(caller.roles, action):
+            roles = needed(action)
             with state.registry.db.session() as session:
                 state.registry.audit(
                     session,
@@ -122,6 +125,7 @@ def require(*roles: str) -> Any:
                         "denied",
                         f"api:{request.method} {request.url.path}",
                         detail={
+                            "action": action,
                             "needs": sorted(roles),
                             "has": sorted(caller.roles),
                             "token": caller.token_name,

@@ -11,7 +11,7 @@ from postguard.web.schemas import AccessDecideIn, AccessDecisionOut
 router = APIRouter(prefix="/api/v1/access", tags=["access"])
 
 
-@router.post("/decide", dependencies=[require("it_admin")], summary="May this member reach this site?")
+@router.post("/decide", dependencies=[require("access.decide")], summary="May this member reach this site?")
 def access_decide(body: AccessDecideIn, state: ServiceDep) -> AccessDecisionOut:
     """Decided like the Squid helper, on the same snapshot and cache; audited."""
     decision = state.access.decide(

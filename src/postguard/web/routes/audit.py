@@ -14,10 +14,9 @@ from postguard.web.deps import ServiceDep, require
 from postguard.web.schemas import VerifyOut
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-AUDITORS = ("auditor", "commissioner", "it_admin")
 
 
-@router.get("", dependencies=[require(*AUDITORS)], summary="Search the audit trail")
+@router.get("", dependencies=[require("audit.read")], summary="Search the audit trail")
 def audit_search(
     state: ServiceDep,
     since: dt.datetime | None = None,
@@ -31,7 +30,9 @@ def audit_search(
         return list(entries(session, since=when, actor=actor, clause=clause, action=action, limit=limit))
 
 
-@router.post("/verify", dependencies=[require(*AUDITORS)], summary="Verify the chain and its checkpoints")
+@router.post(
+    "/verify", dependencies=[require("audit.verify")], summary="Verify the chain and its checkpoints"
+)
 def audit_verify(state: ServiceDep) -> VerifyOut:
     public = load_public_if_present(state.settings.keys_dir, "department")
     report = verify(state.registry.db.engine, public)

@@ -13,7 +13,7 @@ from postguard.web.schemas import CheckIn
 router = APIRouter(prefix="/api/v1", tags=["check"])
 
 
-@router.post("/check", dependencies=[require()], summary="Check a post against every clause")
+@router.post("/check", dependencies=[require("check.post")], summary="Check a post against every clause")
 async def check_post(body: CheckIn, state: ServiceDep) -> dict[str, Any]:
     """The contract's output line: decision, findings (and advice), for the post given."""
     context = Context.from_dict(body.context.model_dump() if body.context else None)

@@ -14,11 +14,9 @@ from postguard.workflow import STATES
 from postguard.workflow.publish import publication_dict, publications, publish
 
 router = APIRouter(prefix="/api/v1/drafts", tags=["workflow"])
-AUTHORS = ("pio", "officer")
-REVIEWERS = ("reviewer", "commissioner")
-AuthorDep = Annotated[TokenHolder, require(*AUTHORS)]
-ReviewerDep = Annotated[TokenHolder, require(*REVIEWERS)]
-PublisherDep = Annotated[TokenHolder, require("pio", "reviewer", "commissioner")]
+AuthorDep = Annotated[TokenHolder, require("draft.create")]
+ReviewerDep = Annotated[TokenHolder, require("review.approve")]
+PublisherDep = Annotated[TokenHolder, require("publish.send")]
 
 
 @router.post("", status_code=201, summary="Write a draft (it is checked at once)")
@@ -32,7 +30,7 @@ def create_draft(body: DraftIn, state: ServiceDep, caller: AuthorDep) -> dict[st
     return state.workflow.get(draft.code)
 
 
-@router.get("", dependencies=[require()], summary="List drafts, by state and author")
+@router.get("", dependencies=[require("draft.read")], summary="List drafts, by state and author")
 def list_drafts(
     state: ServiceDep,
     state_: Annotated[str | None, Query(alias="state", max_length=16)] = None,
@@ -43,7 +41,7 @@ def list_drafts(
     return state.workflow.list(state_, author=author)
 
 
-@router.get("/{code}", dependencies=[require()], summary="One draft, its findings and reviews")
+@router.get("/{code}", dependencies=[require("draft.read")], summary="One draft, its findings and reviews")
 def get_draft(code: str, state: ServiceDep) -> dict[str, Any]:
     return state.workflow.get(code)
 
@@ -103,7 +101,9 @@ def review_queue(state: ServiceDep, caller: ReviewerDep) -> list[dict[str, Any]]
     return state.workflow.queue(caller.service_number)
 
 
-@reviews.get("/publications", dependencies=[require()], summary="Publications: sent, pending and failed")
+@reviews.get(
+    "/publications", dependencies=[require("publish.read")], summary="Publications: sent, pending and failed"
+)
 def list_publications(
     state: ServiceDep, status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None
 ) -> list[dict[str, Any]]:

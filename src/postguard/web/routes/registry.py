@@ -1,8 +1,9 @@
 """The registry over the API: members, devices, authorisations (clause B), permissions (clause C, A.iii).
 
 Reads are open to the roles that oversee the registry; each write needs the
-role the registry itself demands (:data:`postguard.registry.service.WHO_MAY`),
-is checked again there, and is audited in the same transaction.
+role that the one role table (:mod:`postguard.registry.roles`) gives its
+action, is checked again by the registry, and is audited in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from postguard.keys import load_signing
 from postguard.registry.grants import permission_dict
-from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
-from postguard.registry.service import account_dict, computer_dict, device_dict, member_dict
+from postguard.registry.service import computer_dict, device_dict, member_dict
 from postguard.registry.tokens import TokenHolder
 from postguard.web.deps import ServiceDep, require
 from postguard.web.schemas import (
@@ -29,24 +28,23 @@ from postguard.web.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
-READERS = ("it_admin", "commissioner", "auditor", "reviewer")
-ItDep = Annotated[TokenHolder, require("it_admin")]
-GranterDep = Annotated[TokenHolder, require("it_admin", "commissioner")]
-CommissionerDep = Annotated[TokenHolder, require("commissioner")]
+MemberWriterDep = Annotated[TokenHolder, require("member.change")]
+ComputerWriterDep = Annotated[TokenHolder, require("computer.add")]
+DeviceWriterDep = Annotated[TokenHolder, require("device.add")]
+GranterDep = Annotated[TokenHolder, require("authorisation.add")]
+CommissionerDep = Annotated[TokenHolder, require("permission.add")]
 
 
 # Members ----------------------------------------------------------------------
 
 
-@router.get("/members", dependencies=[require(*READERS)], summary="List members")
+@router.get("/members", dependencies=[require("registry.read")], summary="List members")
 def list_members(state: ServiceDep) -> list[dict[str, Any]]:
-    return state.registry.read(
-        lambda s: [member_dict(m) for m in s.scalars(select(Member).order_by(Member.id))]
-    )
+    return state.registry.members()
 
 
 @router.post("/members", status_code=201, summary="Add a member (it_admin)")
-def add_member(body: MemberIn, state: ServiceDep, caller: ItDep) -> dict[str, Any]:
+def add_member(body: MemberIn, state: ServiceDep, caller: MemberWriterDep) -> dict[str, Any]:
     member = state.registry.add_member(
         caller.service_number,
         service_number=body.service_number,
@@ -58,14 +56,14 @@ def add_member(body: MemberIn, state: ServiceDep, caller: ItDep) -> dict[str, An
     return member_dict(member)
 
 
-@router.get("/members/{service_number}", dependencies=[require(*READERS)], summary="One member")
+@router.get("/members/{service_number}", dependencies=[require("registry.read")], summary="One member")
 def get_member(service_number: str, state: ServiceDep) -> dict[str, Any]:
     return state.registry.read(lambda s: member_dict(state.registry.member(s, service_number)))
 
 
 @router.patch("/members/{service_number}", summary="Change a member; active=false revokes (it_admin)")
 def change_member(
-    service_number: str, body: MemberChangeIn, state: ServiceDep, caller: ItDep
+    service_number: str, body: MemberChangeIn, state: ServiceDep, caller: MemberWriterDep
 ) -> dict[str, Any]:
     changes = body.model_dump(exclude_none=True)
     if "roles" in changes:
@@ -77,18 +75,15 @@ def change_member(
 # Devices and accounts ---------------------------------------------------------------
 
 
-@router.get("/devices", dependencies=[require(*READERS)], summary="Computers and personal devices")
+@router.get("/devices", dependencies=[require("registry.read")], summary="Computers and personal devices")
 def list_devices(state: ServiceDep) -> list[dict[str, Any]]:
-    return state.registry.read(
-        lambda s: (
-            [{"kind": "computer", **computer_dict(c)} for c in s.scalars(select(Computer))]
-            + [{"kind": "personal", **device_dict(d)} for d in s.scalars(select(PersonalDevice))]
-        )
-    )
+    return [{"kind": "computer", **c} for c in state.registry.computers()] + [
+        {"kind": "personal", **d} for d in state.registry.devices()
+    ]
 
 
 @router.post("/devices/computers", status_code=201, summary="Register a department computer (it_admin)")
-def add_computer(body: ComputerIn, state: ServiceDep, caller: ItDep) -> dict[str, Any]:
+def add_computer(body: ComputerIn, state: ServiceDep, caller: ComputerWriterDep) -> dict[str, Any]:
     computer = state.registry.add_computer(
         caller.service_number,
         asset_tag=body.asset_tag,
@@ -100,7 +95,7 @@ def add_computer(body: ComputerIn, state: ServiceDep, caller: ItDep) -> dict[str
 
 
 @router.post("/devices/personal", status_code=201, summary="Register a personally owned device (it_admin)")
-def add_personal_device(body: PersonalDeviceIn, state: ServiceDep, caller: ItDep) -> dict[str, Any]:
+def add_personal_device(body: PersonalDeviceIn, state: ServiceDep, caller: DeviceWriterDep) -> dict[str, Any]:
     device = state.registry.add_device(
         caller.service_number, identifier=body.identifier, owner=body.owner, description=body.description
     )
@@ -108,28 +103,26 @@ def add_personal_device(body: PersonalDeviceIn, state: ServiceDep, caller: ItDep
 
 
 @router.post("/devices/computers/{asset_tag}/retire", summary="Retire a department computer (it_admin)")
-def retire_computer(asset_tag: str, state: ServiceDep, caller: ItDep) -> dict[str, Any]:
+def retire_computer(asset_tag: str, state: ServiceDep, caller: ComputerWriterDep) -> dict[str, Any]:
     computer = state.registry.change_computer(caller.service_number, asset_tag, active=False)
     return {"kind": "computer", **computer_dict(computer)}
 
 
 @router.post("/devices/personal/{identifier}/retire", summary="Retire a personal device (it_admin)")
-def retire_personal_device(identifier: str, state: ServiceDep, caller: ItDep) -> dict[str, Any]:
+def retire_personal_device(identifier: str, state: ServiceDep, caller: DeviceWriterDep) -> dict[str, Any]:
     device = state.registry.change_device(caller.service_number, identifier, active=False)
     return {"kind": "personal", **device_dict(device)}
 
 
-@router.get("/accounts", dependencies=[require()], summary="The department's official accounts")
+@router.get("/accounts", dependencies=[require("account.read")], summary="The department's official accounts")
 def list_accounts(state: ServiceDep) -> list[dict[str, Any]]:
-    return state.registry.read(
-        lambda s: [account_dict(a) for a in s.scalars(select(OfficialAccount).order_by(OfficialAccount.id))]
-    )
+    return state.registry.accounts()
 
 
 # Authorisations (clause B) ---------------------------------------------------------
 
 
-@router.get("/authorisations", dependencies=[require(*READERS)], summary="Clause B authorisations")
+@router.get("/authorisations", dependencies=[require("registry.read")], summary="Clause B authorisations")
 def list_authorisations(state: ServiceDep) -> list[dict[str, Any]]:
     return state.grants.list_authorisations()
 
@@ -164,7 +157,9 @@ def _with_verdict(state: ServiceDep, row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(
-    "/permissions", dependencies=[require(*READERS)], summary="Written permissions, with whether honoured"
+    "/permissions",
+    dependencies=[require("permission.read")],
+    summary="Written permissions, with whether honoured",
 )
 def list_permissions(state: ServiceDep) -> list[dict[str, Any]]:
     return state.grants.list_judged()
@@ -192,7 +187,9 @@ def add_permission(body: PermissionIn, state: ServiceDep, caller: CommissionerDe
     return _with_verdict(state, permission_dict(row))
 
 
-@router.get("/permissions/{code}", dependencies=[require(*READERS)], summary="One written permission")
+@router.get(
+    "/permissions/{code}", dependencies=[require("permission.read")], summary="One written permission"
+)
 def get_permission(code: str, state: ServiceDep) -> dict[str, Any]:
     return _with_verdict(state, state.grants.get_permission(code)[1])
 

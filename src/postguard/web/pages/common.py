@@ -1,0 +1,200 @@
+"""What every page shares: templates, the signed-in viewer, role checks, CSRF, rendering, notices.
+
+Every page needs a signed-in member (a session cookie from the sign-in form);
+every form carries the session's CSRF token; every action goes through the
+workflow, registry or grants, which check the member's role again and audit
+the step. A refused page is audited as the API's refusals are.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from postguard import __version__
+from postguard.audit.chain import AuditRecord
+from postguard.errors import PostguardError
+from postguard.registry.roles import allowed, needed
+from postguard.registry.signin import session_holder
+from postguard.registry.tokens import TokenHolder
+from postguard.web.deps import SESSION_COOKIE, ServiceDep, State
+
+__all__ = [
+    "PAGE_CSP",
+    "RefusedError",
+    "SignInNeededError",
+    "Viewer",
+    "ViewerDep",
+    "act",
+    "back",
+    "check_csrf",
+    "install_page_handlers",
+    "marked",
+    "mount_static",
+    "needs",
+    "render",
+]
+
+#: Pages may load this service's own script and styles, and nothing else.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+_env = Environment(
+    loader=PackageLoader("postguard.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.globals.update(version=__version__)
+
+
+def marked(text_: str, findings: list[dict[str, Any]]) -> Markup:
+    """The post with each finding's words underlined (a focusable ``mark`` with its reason)."""
+    spans = sorted(
+        (f for f in findings if isinstance(f.get("span"), list) and len(f["span"]) == 2),
+        key=lambda f: f["span"][0],
+    )
+    out, at = [], 0
+    for f in spans:
+        start, end = max(int(f["span"][0]), at), min(int(f["span"][1]), len(text_))
+        if end <= start:
+            continue
+        tip = f"{f['clause']}: {f.get('explanation', '')}"
+        if f.get("suggestion"):
+            tip += f" Rewrite: {f['suggestion']}"
+        out.append(escape(text_[at:start]))
+        out.append(
+            Markup(
+                '<mark class="violation" tabindex="0" data-clause="{}">{}<span class="tip">{}</span></mark>'
+            ).format(f["clause"], text_[start:end], tip)
+        )
+        at = end
+    out.append(escape(text_[at:]))
+    return Markup("").join(out)
+
+
+_env.filters["marked"] = marked
+
+
+def mount_static(app: FastAPI) -> None:
+    folder = resources.files("postguard.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(folder)), name="static")
+
+
+class Viewer:
+    """The signed-in member looking at a page, and their session's CSRF token."""
+
+    def __init__(self, holder: TokenHolder, csrf: str, name: str) -> None:
+        self.holder, self.csrf, self.name = holder, csrf, name
+        self.number, self.roles = holder.service_number, holder.roles
+
+    def may(self, action: str) -> bool:
+        """Whether the viewer's roles allow ``action`` (the one role table)."""
+        return allowed(self.roles, action)
+
+
+class SignInNeededError(Exception):
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+
+class RefusedError(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _viewer(request: Request, state: ServiceDep) -> Viewer:
+    found = session_holder(state.registry, request.cookies.get(SESSION_COOKIE, ""))
+    if found is None:
+        raise SignInNeededError(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    holder, csrf = found
+    return Viewer(holder, csrf, state.registry.name_of(holder.service_number))
+
+
+ViewerDep = Annotated[Viewer, Depends(_viewer)]
+
+
+def needs(state: State, viewer: Viewer, request: Request, action: str) -> None:
+    """Refuse (and audit) a page whose ``action`` the viewer's roles do not allow."""
+    if viewer.may(action):
+        return
+    roles = sorted(needed(action))
+    with state.registry.db.session() as session:
+        state.registry.audit(
+            session,
+            AuditRecord(
+                viewer.number,
+                "denied",
+                f"web:{request.method} {request.url.path}",
+                detail={"action": action, "needs": roles, "has": sorted(viewer.roles)},
+                origin=f"web:{request.client.host if request.client else '-'}",
+            ),
+        )
+    raise RefusedError(f"This page needs the role {' or '.join(roles)}.")
+
+
+def check_csrf(viewer: Viewer, token: str) -> None:
+    if not hmac.compare_digest(token or "", viewer.csrf):
+        raise RefusedError(
+            "The form's security token is missing or out of date: reload the page and try again."
+        )
+
+
+def render(
+    request: Request, name: str, viewer: Viewer | None, status: int = 200, **values: Any
+) -> HTMLResponse:
+    """A page from its template; the pack in force names the clauses and the policy."""
+    pack = request.app.state.postguard.checker.pack
+    page = _env.get_template(name).render(
+        request=request,
+        viewer=viewer,
+        notice=request.query_params.get("ok", "")[:500],
+        error=values.pop("error", "") or request.query_params.get("error", "")[:500],
+        path=request.url.path,
+        clause_names={c.id: pack.label(c.id) for c in pack.clauses},
+        clause_colours={c.id: c.colour or "#777777" for c in pack.clauses},
+        policy=f"{pack.policy.title} of {pack.policy.date:%d %B %Y}",
+        **values,
+    )
+    response = HTMLResponse(page, status_code=status)
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    return response
+
+
+def back(url: str, *, ok: str = "", error: str = "") -> RedirectResponse:
+    query = urlencode({k: v for k, v in (("ok", ok), ("error", error)) if v})
+    return RedirectResponse(f"{url}{'?' if query else ''}{query}", status_code=303)
+
+
+def act(url: str, ok: str, action: Callable[[], object]) -> RedirectResponse:
+    """Run a page's action; success or the service's refusal comes back as a notice on ``url``."""
+    try:
+        action()
+    except PostguardError as exc:
+        return back(url, error=str(exc))
+    return back(url, ok=ok)
+
+
+def safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def install_page_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInNeededError)
+    async def _sign_in(_request: Request, exc: SignInNeededError) -> Response:
+        return RedirectResponse(f"/signin?next={quote(exc.target, safe='')}", status_code=303)
+
+    @app.exception_handler(RefusedError)
+    async def _refused(request: Request, exc: RefusedError) -> Response:
+        return render(request, "error.html", None, status=403, title="Not allowed", message=exc.message)
