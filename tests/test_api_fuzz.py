@@ -23,6 +23,8 @@ import pytest
 pytest.importorskip("schemathesis")
 from conftest import free_port
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = os.environ.get("POSTGUARD_FUZZ_EXAMPLES", "12")
 
 

@@ -173,6 +173,7 @@ for i in range(count):
 """
 
 
+@pytest.mark.slow
 def test_eight_processes_appending_leave_one_unbroken_chain(database_url: str, tmp_path: Path) -> None:
     db = Database(database_url)
     db.upgrade()
@@ -198,6 +199,7 @@ def test_eight_processes_appending_leave_one_unbroken_chain(database_url: str, t
     db.engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_writer_killed_mid_append_loses_no_committed_entry(database_url: str, tmp_path: Path) -> None:
     db = Database(database_url)
     db.upgrade()

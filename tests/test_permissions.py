@@ -91,7 +91,7 @@ def test_a_permission_signed_by_another_key_is_not_honoured(world: World, tmp_pa
 def test_wrong_passphrase_and_missing_key_are_clear(world: World, tmp_path: Path) -> None:
     with pytest.raises(SigningKeyError, match=r"passphrase .* is wrong"):
         load_signing(world.keys_dir, "commissioner", "not the passphrase")
-    with pytest.raises(SigningKeyError, match="keys init"):
+    with pytest.raises(SigningKeyError, match="an administrator creates the commissioner key pair"):
         load_signing(tmp_path / "none", "commissioner", PASSPHRASES["commissioner"])
     with pytest.raises(SigningKeyError, match="exists already"):
         init_key(world.keys_dir, "commissioner", "a brand new passphrase")

@@ -23,6 +23,8 @@ from conftest import World, free_port
 from postguard.audit.verify import verify
 from postguard.registry.tokens import create_token
 
+pytestmark = pytest.mark.slow
+
 TEXT = "ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass. ({n})"
 
 

@@ -31,10 +31,13 @@ from postguard.registry.service import Registry
 
 SQUID = shutil.which("squid") or ("/usr/sbin/squid" if Path("/usr/sbin/squid").exists() else None)
 NCSA = Path("/usr/lib/squid/basic_ncsa_auth")
-pytestmark = pytest.mark.skipif(
-    SQUID is None or not NCSA.exists(),
-    reason="Debian's squid is not installed ('make test' installs it)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        SQUID is None or not NCSA.exists(),
+        reason="Debian's squid is not installed ('make test' installs it)",
+    ),
+]
 
 
 def _free_port() -> int:

@@ -20,6 +20,7 @@ details); nothing in between catches and rewraps them.
     │   ├── ValidationError    a value that does not parse or makes no sense (until before from)
     │   └── DatabaseError      the database cannot be reached or is not migrated
     ├── AccessDeniedError      the actor's roles do not allow the action (the refusal is audited)
+    │   └── NoActorError       the action names no actor at all
     ├── SigningKeyError        a signing key is missing, unreadable or its passphrase is wrong
     └── AuditError             the audit trail cannot be appended to or read
 """
@@ -36,6 +37,7 @@ __all__ = [
     "EncodingError",
     "InputError",
     "ModelError",
+    "NoActorError",
     "NotFoundError",
     "PolicyError",
     "PostguardError",
@@ -103,6 +105,10 @@ class DatabaseError(RegistryError):
 
 class AccessDeniedError(PostguardError):
     """The actor may not do this; the refusal itself is written to the audit trail."""
+
+
+class NoActorError(AccessDeniedError):
+    """The action names no actor: whoever asks must say which member is acting."""
 
 
 class SigningKeyError(PostguardError):

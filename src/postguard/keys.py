@@ -96,7 +96,7 @@ def init_key(keys_dir: Path, name: KeyName, passphrase: str, *, overwrite: bool 
     if private_path.exists() and not overwrite:
         raise SigningKeyError(
             f"A {name} key exists already at '{private_path}'. Replacing it would make every "
-            "signature made with it unverifiable here; pass --overwrite only if you mean it."
+            "signature made with it unverifiable here; replace it only on purpose."
         )
     keys_dir.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
@@ -119,8 +119,8 @@ def load_public(keys_dir: Path, name: KeyName) -> PublicKey:
         pem = public_path.read_bytes()
     except FileNotFoundError:
         raise SigningKeyError(
-            f"No {name} public key at '{public_path}'. Create the keys with "
-            f"'postguard keys init --name {name}', or point POSTGUARD_KEYS_DIR at their folder."
+            f"No {name} public key at '{public_path}': an administrator creates the {name} key "
+            "pair there, or points POSTGUARD_KEYS_DIR at the folder that holds it."
         ) from None
     return PublicKey.from_pem(pem, str(public_path))
 
@@ -139,7 +139,7 @@ def load_signing(keys_dir: Path, name: KeyName, passphrase: str) -> SigningKey:
         data = private_path.read_bytes()
     except FileNotFoundError:
         raise SigningKeyError(
-            f"No {name} key at '{private_path}'. Create it with 'postguard keys init --name {name}'."
+            f"No {name} key at '{private_path}': an administrator creates the {name} key pair there."
         ) from None
     try:
         key = serialization.load_pem_private_key(data, password=passphrase.encode("utf-8"))

@@ -15,6 +15,7 @@ the proxy; ``close()`` writes what is left.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -32,6 +33,8 @@ from postguard.policy.schema import PolicyPack
 from postguard.registry.db import Database
 
 __all__ = ["AccessPoint", "audit_record"]
+
+log = logging.getLogger("postguard.access")
 
 _STALE_AFTER_TTLS = 3
 _CACHE_LIMIT = 100_000
@@ -108,6 +111,7 @@ class AccessPoint:
             snapshot = load_snapshot(self.db, load_public_if_present(self.keys_dir, "commissioner"))
         except (PostguardError, Exception) as exc:
             self._snapshot_error = f"{type(exc).__name__}: {exc}"
+            log.warning("the registry cannot be read; keeping the last snapshot (%s)", self._snapshot_error)
             return False
         self._snapshot = replace(snapshot, loaded_at=self.clock())
         self._snapshot_error = ""
@@ -178,11 +182,15 @@ class AccessPoint:
                     for record in batch:
                         append(session, record)
                 return
-            except Exception:
+            except Exception as exc:
+                log.warning(
+                    "writing %d access decisions to the audit trail failed (try %d of 5): %s",
+                    len(batch),
+                    attempt + 1,
+                    exc,
+                )
                 time.sleep(0.2 * (attempt + 1))
-        import sys
-
-        print(f"postguard: could not write {len(batch)} access decisions to the audit trail", file=sys.stderr)
+        log.error("could not write %d access decisions to the audit trail", len(batch))
 
     def close(self) -> None:
         """Stop the threads and write every queued audit entry."""

@@ -11,6 +11,7 @@ is answered ``ERR``, never dropped, and the helper keeps serving.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import select
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -22,6 +23,7 @@ from postguard.access.point import AccessPoint
 __all__ = ["MAX_LINE", "answer_line", "quote_value", "serve"]
 
 MAX_LINE = 65_536 + 1024
+log = logging.getLogger("postguard.squid")
 
 
 def quote_value(value: str) -> str:
@@ -82,6 +84,7 @@ def answer_line(point: AccessPoint, line: str) -> str:
     try:
         decision = point.decide(request)
     except Exception as exc:
+        log.exception("deciding %r failed; refused", dst[:200])
         return _refuse(channel, f"{type(exc).__name__}")
     return _reply(channel, decision, point.rules.how_to_ask)
 

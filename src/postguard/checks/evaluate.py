@@ -2,7 +2,9 @@
 
 Per clause: precision, recall and F1 over posts; macro-F1 over the clauses
 present in the set; the false-positive rate on clean posts (posts with no
-labels that got any finding); and the posts it got wrong.
+labels that got any finding); per pattern id: how often it fired, its
+precision (the post carries the pattern's clause) and its share of the
+clause's posts (recall); and the posts it got wrong.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post
 from postguard.errors import InputError
 
-__all__ = ["ClauseScore", "Evaluation", "Miss", "evaluate"]
+__all__ = ["ClauseScore", "Evaluation", "Miss", "PatternScore", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,25 @@ class ClauseScore:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
+@dataclass
+class PatternScore:
+    """One pattern's record on the set: posts it fired on, and on how many the label agreed."""
+
+    pattern: str
+    clause: str
+    fired: int = 0
+    tp: int = 0
+    support: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / self.fired if self.fired else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / self.support if self.support else 0.0
+
+
 @dataclass(frozen=True)
 class Miss:
     id: str
@@ -56,6 +77,7 @@ class Evaluation:
     clean_flagged: int = 0
     unreadable: int = 0
     scores: dict[str, ClauseScore] = field(default_factory=dict)
+    patterns: dict[str, PatternScore] = field(default_factory=dict)
     misses: list[Miss] = field(default_factory=list)
 
     @property
@@ -82,6 +104,15 @@ class Evaluation:
                 }
                 for c, s in self.scores.items()
             },
+            "patterns": {
+                p.pattern: {
+                    "clause": p.clause,
+                    "fired": p.fired,
+                    "precision": round(p.precision, 4),
+                    "recall": round(p.recall, 4),
+                }
+                for p in self.patterns.values()
+            },
             "errors": [
                 {"id": m.id, "expected": sorted(m.expected), "got": sorted(m.got)} for m in self.misses
             ],
@@ -95,9 +126,10 @@ def _lines(path: Path) -> Iterable[tuple[int, str]]:
 
 def evaluate(checker: Checker, path: Path, progress: Callable[[int], None] = lambda _n: None) -> Evaluation:
     """Check every labelled post of ``path`` and score the results."""
-    clauses = [c.id for c in checker.pack.clauses if c.enabled and c.kind == "content"]
+    clauses = [c.id for c in checker.pack.content_clauses]
     counts = {c: [0, 0, 0, 0] for c in clauses}  # support, tp, fp, fn
     result = Evaluation()
+    patterns: dict[str, PatternScore] = {}
     for number, line in _lines(path):
         if not line.strip():
             continue
@@ -105,11 +137,17 @@ def evaluate(checker: Checker, path: Path, progress: Callable[[int], None] = lam
         try:
             data = json.loads(line)
             expected = frozenset(data["labels"])
-            report = checker.check_post(Post(data["text"], Context.from_dict(data.get("context"))))
+            post = Post(data["text"], Context.from_dict(data.get("context")))
+            report = checker.check_post(post)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, InputError):
             result.unreadable += 1
             continue
         result.posts += 1
+        fired = dict(checker.pattern_hits(post)) if post.context.represents_department else {}
+        for pattern_id, clause in fired.items():
+            score = patterns.setdefault(pattern_id, PatternScore(pattern_id, clause))
+            score.fired += 1
+            score.tp += clause in expected
         got = report.clauses
         if not expected:
             result.clean_posts += 1
@@ -123,4 +161,7 @@ def evaluate(checker: Checker, path: Path, progress: Callable[[int], None] = lam
         if expected != got:
             result.misses.append(Miss(str(data.get("id", number)), data["text"], expected, got))
     result.scores = {c: ClauseScore(c, *v) for c, v in counts.items()}
+    for score in patterns.values():
+        score.support = counts[score.clause][0] if score.clause in counts else 0
+    result.patterns = dict(sorted(patterns.items()))
     return result

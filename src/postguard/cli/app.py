@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from postguard import __version__
 from postguard.cli.access import access_app, sites_app, squid_errors_command, squid_helper_command
+from postguard.cli.accounts import account_app
 from postguard.cli.audit import audit_app
 from postguard.cli.check import check_command
 from postguard.cli.database import db_app, keys_app
+from postguard.cli.devices import device_app
 from postguard.cli.evaluate import eval_command
 from postguard.cli.grants import authorise_app, permit_app
-from postguard.cli.members import account_app, device_app, member_app
+from postguard.cli.members import member_app
 from postguard.cli.model import corpus_app, model_app
 from postguard.cli.policy import app as policy_app
 from postguard.cli.serve import publish_command, publish_due_command, serve_command, token_app
+from postguard.logs import LEVELS, configure, level_from_env
 
 __all__ = ["app", "main"]
 
@@ -36,10 +41,28 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _log_level(value: str | None) -> str:
+    chosen = (value or level_from_env("WARNING")).upper()
+    if chosen not in LEVELS:
+        raise typer.BadParameter(f"choose one of {', '.join(LEVELS)}")
+    configure(chosen)
+    if value:  # the service's worker processes read it from the environment
+        os.environ["POSTGUARD_LOG_LEVEL"] = chosen
+    return chosen
+
+
 @app.callback()
 def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        metavar="LEVEL",
+        callback=_log_level,
+        help="What to log to stderr: DEBUG, INFO, WARNING, ERROR. Env: POSTGUARD_LOG_LEVEL "
+        "[default: WARNING; the service logs INFO].",
     ),
 ) -> None:
     """postguard: the Social Media Policy, in force."""

@@ -57,6 +57,8 @@ def _print_report(text: str, report: Report) -> None:
             out.print(f"    why: {escape(f.explanation)}")
             if f.suggestion:
                 out.print(f"    rewrite: {escape(f.suggestion)}")
+            if f.trace:
+                out.print(f"    how: {escape(f.trace)}", style="dim")
 
 
 def _check_with_registry(
@@ -138,6 +140,10 @@ def check_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the contract's JSON instead of a table.")
     ] = False,
+    trace: Annotated[
+        bool,
+        typer.Option("--trace", help="With --json: add each finding's source, rule and decision trace."),
+    ] = False,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -210,7 +216,7 @@ def check_command(
         else:
             report = checker.check(text, context)
     if as_json:
-        out.print_json(json.dumps(report.to_dict()))
+        out.print_json(json.dumps(report.to_dict(trace=trace)))
     else:
         _print_report(text, report)
     raise typer.Exit(0 if report.decision == "allow" else 1)

@@ -15,6 +15,7 @@ from postguard.errors import (
     AccessDeniedError,
     ConflictError,
     InputError,
+    NoActorError,
     NotFoundError,
     PostguardError,
     SigningKeyError,
@@ -77,6 +78,12 @@ def translate_errors() -> Iterator[None]:
         yield
     except (InputError, ValidationError, NotFoundError, ConflictError, SigningKeyError) as exc:
         fail(str(exc), EXIT_USAGE)
+    except NoActorError as exc:
+        fail(
+            f"refused: {exc} Pass --actor SERVICE_NO or set POSTGUARD_ACTOR "
+            "(the refusal is recorded in the audit trail).",
+            EXIT_DENIED,
+        )
     except AccessDeniedError as exc:
         fail(f"refused: {exc} (the refusal is recorded in the audit trail)", EXIT_DENIED)
     except PostguardError as exc:

@@ -8,6 +8,7 @@ import typer
 
 from postguard.cli.common import err, out, translate_errors
 from postguard.cli.records import DatabaseOption, KeysDirOption, open_registry, passphrase_for
+from postguard.errors import SigningKeyError
 from postguard.keys import KEY_NAMES, KeyName, init_key, load_public
 
 db_app = typer.Typer(help="Create and migrate the registry database.", no_args_is_help=True)
@@ -87,6 +88,13 @@ def keys_init_command(
     key_name: KeyName = "commissioner" if name == "commissioner" else "department"
     with translate_errors():
         opened = open_registry(keys_dir=keys_dir, migrate_check=False)
+        if (opened.settings.keys_dir / f"{key_name}.key").exists() and not overwrite:
+            from postguard.cli.common import fail
+
+            fail(
+                f"a {key_name} key exists already in {opened.settings.keys_dir}/; replacing it makes "
+                "every signature made with it unverifiable here. Pass --overwrite only if you mean it."
+            )
         public = init_key(
             opened.settings.keys_dir, key_name, passphrase_for(key_name, confirm=True), overwrite=overwrite
         )
@@ -104,7 +112,7 @@ def keys_show_command(keys_dir: KeysDirOption = None) -> None:
         for key_name in KEY_NAMES:
             try:
                 public = load_public(opened.settings.keys_dir, key_name)
-            except Exception as exc:
+            except SigningKeyError as exc:
                 out.print(f"{key_name}: {exc}")
                 continue
             out.print(f"{key_name}: {public.key_id}")

@@ -29,7 +29,8 @@ def eval_command(
     model: ModelOption = None,
 ) -> None:
     """Measure the checker on labelled posts: per-clause precision, recall and F1,
-    macro-F1, the false-positive rate on clean posts, and the posts it got wrong.
+    macro-F1, precision and recall per pattern id, the false-positive rate on clean
+    posts, and the posts it got wrong.
 
     Example: postguard eval labelled.jsonl --errors 20
     """
@@ -56,6 +57,14 @@ def eval_command(
         )
     out.print(table)
     out.print(f"macro-F1 (clauses present): [bold]{result.macro_f1:.3f}[/]")
+    if result.patterns:
+        by_pattern = Table(title="patterns (posts they fired on; precision; share of the clause's posts)")
+        for column in ("pattern", "clause", "fired", "precision", "recall"):
+            left = column in ("pattern", "clause")
+            by_pattern.add_column(column, justify="left" if left else "right", no_wrap=left)
+        for p in result.patterns.values():
+            by_pattern.add_row(p.pattern, p.clause, str(p.fired), f"{p.precision:.3f}", f"{p.recall:.3f}")
+        out.print(by_pattern)
     out.print(
         f"clean-post false-positive rate: [bold]{result.clean_fp_rate:.1%}[/] "
         f"({result.clean_flagged} of {result.clean_posts})"

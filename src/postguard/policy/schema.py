@@ -61,7 +61,9 @@ class ClausePattern(_Strict):
 
     ``id`` names the pattern in every finding it produces (the decision trace)
     and in ``postguard eval``; a pack that ``extends`` another replaces or
-    switches off (``enabled: false``) one of its patterns by this id.
+    switches off (``enabled: false``) one of its patterns by this id. An entry
+    without ``regex`` changes a detector's own pattern of that id (its score,
+    wording, or ``enabled``): the pack's wording wins over the code's.
     """
 
     id: str = Field(
@@ -70,7 +72,7 @@ class ClausePattern(_Strict):
         "and the pattern's place ('a.v.2').",
     )
     enabled: bool = True
-    regex: str
+    regex: str | None = None
     score: float = Field(0.9, ge=0.0, le=1.0)
     explanation: str = ""
     suggestion: str = ""

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postguard.audit.chain import AuditRecord, append, serialise
-from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
+from postguard.errors import AccessDeniedError, ConflictError, NoActorError, NotFoundError, ValidationError
 from postguard.policy.schema import CONCEPTS, Concept
 from postguard.registry.db import Database
 from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
@@ -127,7 +127,7 @@ class Registry:
 
     def _actor(self, session: Session, actor: str | None, action: str) -> Member:
         if not actor:
-            raise AccessDeniedError(f"'{action}' needs an actor: the service number of the member acting.")
+            raise NoActorError(f"'{action}' needs an actor: the service number of the member acting.")
         member = session.scalar(select(Member).where(Member.service_number == actor))
         if member is None or not member.active:
             state = "is not a member" if member is None else "is not an active member"
@@ -279,6 +279,20 @@ class Registry:
         if active_only:
             query = query.where(OfficialAccount.active)
         return self.read(lambda s: [account_dict(a) for a in s.scalars(query)])
+
+    def equipment(self, ident: str) -> dict[str, Any]:
+        """A department computer (by asset tag) or personal device (by identifier), with its kind."""
+
+        def find(session: Session) -> dict[str, Any]:
+            computer = session.scalar(_computer_is(ident))
+            if computer is not None:
+                return {"kind": "computer", **computer_dict(computer)}
+            device = session.scalar(_device_is(ident))
+            if device is not None:
+                return {"kind": "personal", **device_dict(device)}
+            raise NotFoundError(f"No computer or personal device is registered as '{ident}'.")
+
+        return self.read(find)
 
     def name_of(self, service_number: str) -> str:
         return self.read(lambda s: self.member(s, service_number).name)

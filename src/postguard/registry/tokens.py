@@ -35,7 +35,7 @@ def _hash(token: str) -> str:
 def create_token(registry: Registry, actor: str | None, *, member: str, name: str) -> tuple[str, ApiToken]:
     """A new token for ``member`` (needs it_admin); the token itself is returned only here."""
     if not name.strip():
-        raise ValidationError("a token needs a --name (what uses it, e.g. 'squid-proxy-01').")
+        raise ValidationError("a token needs a name: what uses it, e.g. 'squid-proxy-01'.")
     token = PREFIX + secrets.token_urlsafe(32)
     with registry.acting(actor, "member.token") as (session, _):
         holder = registry.member(session, member)

@@ -7,6 +7,7 @@ through the named dependencies in :mod:`postguard.web.deps`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,8 @@ from postguard.workflow import Workflow
 from postguard.workflow.scheduler import Scheduler
 
 __all__ = ["MAX_BODY", "create_app"]
+
+log = logging.getLogger("postguard.service")
 
 #: Largest request body taken (a post is at most 64 KiB of text; JSON escapes can double it).
 MAX_BODY = 256 * 1024
@@ -85,6 +88,13 @@ def create_app(settings: Settings) -> FastAPI:
     reg = Registry(db, origin="api")
     grants = Grants(reg, settings.keys_dir)
     checker = build_checker(settings, permissions=grants)
+    log.info(
+        "service ready: policy %s, scorer %s, database %s, keys %s",
+        checker.policy_version,
+        checker.scorer.name if checker.scorer else "none",
+        db.engine.url.render_as_string(hide_password=True),
+        settings.keys_dir,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from postguard.logs import configure, level_from_env
 from postguard.settings import Settings
 from postguard.web.app import create_app
 
 
 def build() -> FastAPI:
+    configure(level_from_env("INFO"))
     return create_app(Settings())

@@ -11,6 +11,7 @@ dropped.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from postguard.workflow.service import Workflow
 __all__ = ["publication_dict", "publications", "publish", "publish_due"]
 
 ConnectorFactory = Callable[[str, str, str], Connector]
+log = logging.getLogger("postguard.publish")
 
 
 def publication_dict(row: Publication, code: str) -> dict[str, Any]:
@@ -110,7 +112,13 @@ def publish(
             except ConnectorError as exc:
                 error = str(exc)
                 if not exc.retryable or tries == attempts:
+                    log.warning(
+                        "publishing %s to %s failed after %d attempt(s): %s", code, target, tries, exc
+                    )
                     break
+                log.info(
+                    "publishing %s to %s: %s; trying again (%d of %d)", code, target, exc, tries, attempts
+                )
                 time.sleep(backoff * tries)
     finally:
         connector.close()
@@ -173,6 +181,7 @@ def publish_due(
         try:
             results.append((code, publish(registry, by, code, keys_dir=keys_dir, factory=factory)))
         except PostguardError as exc:
+            log.warning("scheduled draft %s could not be published: %s", code, exc)
             with registry.db.session() as session:
                 registry.audit(
                     session,

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, TypeVar
 
 from postguard.checks.analysed import AnalysedPost
 from postguard.checks.scoring import Scorer
 from postguard.checks.types import Finding
+from postguard.errors import PolicyError
 from postguard.policy.schema import Clause, PolicyPack
 
 __all__ = ["REGISTRY", "Detector", "Pattern", "PatternDetector", "detector_for", "register"]
@@ -72,12 +73,23 @@ class PatternDetector(Detector):
 
     def __init__(self, pack: PolicyPack, clause: Clause, scorer: Scorer | None = None) -> None:
         super().__init__(pack, clause, scorer)
-        from_pack = tuple(
-            Pattern(p.id, p.regex, p.score, p.explanation, p.suggestion, p.context, p.unless)
-            for p in clause.patterns
-            if p.enabled
-        )
-        self._compiled = [(p, *p.compiled()) for p in (*from_pack, *self.patterns)]
+        own = {p.id: p for p in self.patterns}
+        chosen: list[Pattern] = []
+        for entry in clause.patterns:
+            if entry.regex is None:  # the pack changes one of this detector's own patterns
+                if entry.id not in own:
+                    raise PolicyError(
+                        f"Clause {clause.id}, pattern '{entry.id}': no regex, and the detector has no "
+                        f"pattern of that id to change (its own: {', '.join(own) or 'none'})."
+                    )
+                changed = {k: getattr(entry, k) for k in entry.model_fields_set if k in _CHANGEABLE}
+                own[entry.id] = replace(own[entry.id], **changed)
+                if not entry.enabled:
+                    del own[entry.id]
+            elif entry.enabled:
+                fields = (entry.score, entry.explanation, entry.suggestion, entry.context, entry.unless)
+                chosen.append(Pattern(entry.id, entry.regex, *fields))
+        self._compiled = [(p, *p.compiled()) for p in (*chosen, *own.values())]
 
     @property
     def pattern_ids(self) -> tuple[str, ...]:
@@ -114,6 +126,9 @@ class PatternDetector(Detector):
     def detect(self, post: AnalysedPost) -> list[Finding]:
         return [self.pattern_finding(post, s, e, p, p.score) for s, e, p in self.pattern_matches(post)]
 
+
+#: What a pack may change of a detector's own pattern.
+_CHANGEABLE = frozenset({"score", "explanation", "suggestion", "context", "unless"})
 
 REGISTRY: dict[str, type[Detector]] = {}
 D = TypeVar("D", bound=type[Detector])
