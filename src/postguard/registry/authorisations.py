@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from postguard.audit.chain import AuditRecord
 from postguard.errors import ValidationError
-from postguard.registry.codes import by_code, next_code
+from postguard.registry.codes import by_code, change_period, next_code, revise, revoke
 from postguard.registry.models import Authorisation
 from postguard.registry.service import Registry
 from postguard.registry.values import check_period, iso, parse_when, utcnow
@@ -47,8 +47,7 @@ class Authorisations:
 
     registry: Registry
 
-    @property
-    def _computers_clause(self) -> str:
+    def _computers_clause(self, _row: Authorisation | None = None) -> str:
         return self.registry.clause("department-computers")
 
     def authorise(
@@ -95,7 +94,7 @@ class Authorisations:
                     actor or "",
                     "authorisation.add",
                     f"authorisation:{row.code}",
-                    self._computers_clause,
+                    self._computers_clause(),
                     authorisation_dict(row),
                 ),
             )
@@ -106,44 +105,18 @@ class Authorisations:
     ) -> Authorisation:
         if valid_until is None and reason is None:
             raise ValidationError("nothing to change: give a new end date or reason.")
-        with self.registry.acting(actor, "authorisation.change") as (session, _):
-            row: Authorisation = by_code(session, Authorisation, code, "authorisation")
+
+        def apply(row: Authorisation) -> dict[str, Any]:
             before = authorisation_dict(row)
-            if valid_until is not None:
-                row.valid_until = parse_when(valid_until, "until")
-                check_period(row.valid_from, row.valid_until)
-            if reason is not None:
-                row.reason = reason.strip()
-            session.flush()
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "authorisation.change",
-                    f"authorisation:{code}",
-                    self._computers_clause,
-                    {"before": before, "after": authorisation_dict(row)},
-                ),
-            )
-            return row
+            change_period(row, valid_until, reason)
+            return {"before": before, "after": authorisation_dict(row)}
+
+        return revise(
+            self.registry, actor, "change", Authorisation, code, clause=self._computers_clause, apply=apply
+        )
 
     def revoke_authorisation(self, actor: str | None, code: str, reason: str) -> Authorisation:
-        with self.registry.acting(actor, "authorisation.revoke") as (session, _):
-            row: Authorisation = by_code(session, Authorisation, code, "authorisation")
-            if row.revoked_at is not None:
-                raise ValidationError(f"Authorisation {code} was revoked already, on {iso(row.revoked_at)}.")
-            row.revoked_at, row.revoked_reason = utcnow(), reason
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "authorisation.revoke",
-                    f"authorisation:{code}",
-                    self._computers_clause,
-                    {"reason": reason},
-                ),
-            )
-            return row
+        return revoke(self.registry, actor, Authorisation, code, reason, self._computers_clause)
 
     def list_authorisations(self) -> list[dict[str, Any]]:
         with self.registry.db.session() as session:

@@ -24,7 +24,7 @@ from postguard.audit.queries import revoked
 from postguard.errors import ValidationError
 from postguard.keys import PublicKey, SigningKey, load_public
 from postguard.policy.schema import Concept
-from postguard.registry.codes import by_code, next_code
+from postguard.registry.codes import by_code, change_period, next_code, revise, revoke
 from postguard.registry.models import Permission
 from postguard.registry.service import Registry
 from postguard.registry.values import check_period, iso, parse_when, utcnow
@@ -120,8 +120,11 @@ class Permissions:
     registry: Registry
     keys_dir: Path
 
-    def _clause(self, kind: str) -> str:
+    def _kind_clause(self, kind: str) -> str:
         return self.registry.clause(KIND_COVERS[kind])
+
+    def _row_clause(self, row: Permission) -> str:
+        return self._kind_clause(row.kind)
 
     def _trusted_signer(self, key: SigningKey) -> None:
         trusted = load_public(self.keys_dir, "commissioner")
@@ -186,7 +189,7 @@ class Permissions:
                     actor or "",
                     "permission.add",
                     f"permission:{row.code}",
-                    self._clause(kind),
+                    self._kind_clause(kind),
                     {**permission_dict(row), "signature": row.signature},
                 ),
             )
@@ -205,48 +208,20 @@ class Permissions:
         if valid_until is None and reason is None:
             raise ValidationError("nothing to change: give a new end date or reason.")
         self._trusted_signer(key)
-        with self.registry.acting(actor, "permission.change") as (session, _):
-            row: Permission = by_code(session, Permission, code, "permission")
+
+        def apply(row: Permission) -> dict[str, Any]:
             if row.revoked_at is not None:
                 raise ValidationError(f"Permission {code} is revoked; issue a new one instead.")
             before = permission_dict(row)
-            if valid_until is not None:
-                row.valid_until = parse_when(valid_until, "until")
-                check_period(row.valid_from, row.valid_until)
-            if reason is not None:
-                row.reason = reason.strip()
+            change_period(row, valid_until, reason)
             row.key_id = key.key_id
             row.signature = key.sign(canonical_json(permission_payload(row)).encode("utf-8"))
-            session.flush()
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "permission.change",
-                    f"permission:{code}",
-                    self._clause(row.kind),
-                    {"before": before, "after": permission_dict(row), "signature": row.signature},
-                ),
-            )
-            return row
+            return {"before": before, "after": permission_dict(row), "signature": row.signature}
+
+        return revise(self.registry, actor, "change", Permission, code, clause=self._row_clause, apply=apply)
 
     def revoke_permission(self, actor: str | None, code: str, reason: str) -> Permission:
-        with self.registry.acting(actor, "permission.revoke") as (session, _):
-            row: Permission = by_code(session, Permission, code, "permission")
-            if row.revoked_at is not None:
-                raise ValidationError(f"Permission {code} was revoked already, on {iso(row.revoked_at)}.")
-            row.revoked_at, row.revoked_reason = utcnow(), reason
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "permission.revoke",
-                    f"permission:{code}",
-                    self._clause(row.kind),
-                    {"reason": reason},
-                ),
-            )
-            return row
+        return revoke(self.registry, actor, Permission, code, reason, self._row_clause)
 
     def check_permission(self, permission_id: str, post: object) -> tuple[bool, str]:
         """The checker's :class:`~postguard.checks.engine.PermissionResolver`."""
