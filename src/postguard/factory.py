@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from postguard.checks.engine import Checker, PermissionResolver
-from postguard.checks.scoring import Scorer, load_scorer
 from postguard.policy.loader import load_pack
 from postguard.policy.schema import PolicyPack
 from postguard.settings import Settings
+
+if TYPE_CHECKING:  # the checks (and NumPy) load only when a checker is built
+    from postguard.checks.engine import Checker, PermissionResolver
+    from postguard.checks.scoring import Scorer
 
 __all__ = ["build_checker", "build_pack", "build_scorer"]
 
@@ -28,6 +31,8 @@ def _pack(path: Path | None) -> PolicyPack:
 
 @cache
 def _scorer(name: str, path: Path | None) -> Scorer | None:
+    from postguard.checks.scoring import load_scorer
+
     return load_scorer(name, path)
 
 
@@ -43,4 +48,6 @@ def build_scorer(settings: Settings) -> Scorer | None:
 
 def build_checker(settings: Settings, *, permissions: PermissionResolver | None = None) -> Checker:
     """The checker for the configured pack and scorer; ``permissions`` judges claimed permissions."""
+    from postguard.checks.engine import Checker
+
     return Checker(build_pack(settings), build_scorer(settings), permissions)

@@ -15,6 +15,7 @@ from typer._click.globals import get_current_context  # typer runs on its own co
 
 from postguard.audit.chain import default_origin
 from postguard.cli.common import fail, out
+from postguard.factory import build_pack
 from postguard.keys import KeyName, SigningKey, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
@@ -64,7 +65,7 @@ class Opened:
         self.db = Database(settings.database_url)
         if migrate_check:
             self.db.require_current()
-        self.registry = Registry(self.db, origin=default_origin())
+        self.registry = Registry(self.db, origin=default_origin(), clauses=build_pack(settings).covering())
         self.grants = Grants(self.registry, settings.keys_dir)
 
     def actor(self, given: str | None) -> str | None:

@@ -268,6 +268,10 @@ class PolicyPack(_Strict):
                 return clause.id
         raise KeyError(concept)
 
+    def covering(self) -> dict[Concept, str]:
+        """Each concept the system enforces, and the id of the clause that covers it."""
+        return {concept: self.clause_for(concept) for concept in CONCEPTS}
+
     def label(self, clause_id: str) -> str:
         """The clause's short name, for people (its id when the pack has no such clause)."""
         for clause in self.clauses:

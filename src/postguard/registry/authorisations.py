@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from postguard.audit.chain import AuditRecord
 from postguard.errors import ValidationError
-from postguard.registry.codes import by_code, change_period, next_code, revise, revoke
+from postguard.registry.codes import by_code, change_period, next_code, record_new, revise, revoke
 from postguard.registry.models import Authorisation
 from postguard.registry.service import Registry
 from postguard.registry.values import check_period, iso, parse_when, utcnow
@@ -86,19 +85,9 @@ class Authorisations:
                 created_at=utcnow(),
                 revoked_at=None,
             )
-            session.add(row)
-            session.flush()
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "authorisation.add",
-                    f"authorisation:{row.code}",
-                    self._computers_clause(),
-                    authorisation_dict(row),
-                ),
+            return record_new(
+                self.registry, session, actor, row, self._computers_clause(), authorisation_dict(row)
             )
-            return row
 
     def change_authorisation(
         self, actor: str | None, code: str, *, valid_until: str | None = None, reason: str | None = None

@@ -15,7 +15,7 @@ from postguard.registry.models import Authorisation, Permission
 from postguard.registry.service import Registry
 from postguard.registry.values import check_period, iso, parse_when, utcnow
 
-__all__ = ["by_code", "change_period", "next_code", "revise", "revoke"]
+__all__ = ["by_code", "change_period", "next_code", "record_new", "revise", "revoke"]
 
 G = TypeVar("G", Authorisation, Permission)
 
@@ -31,6 +31,17 @@ def by_code(session: Session, model: type[Any], code: str, what: str) -> Any:
     row = session.scalar(select(model).where(model.code == code))
     if row is None:
         raise NotFoundError(f"No {what} has id '{code}'.")
+    return row
+
+
+def record_new(
+    registry: Registry, session: Session, actor: str | None, row: G, clause: str, detail: dict[str, Any]
+) -> G:
+    """Add a new grant in ``session`` and audit it (``authorisation.add``, ``permission.add``)."""
+    noun = type(row).__tablename__
+    session.add(row)
+    session.flush()
+    registry.audit(session, AuditRecord(actor or "", f"{noun}.add", f"{noun}:{row.code}", clause, detail))
     return row
 
 

@@ -19,12 +19,12 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from postguard.audit.chain import AuditRecord, canonical_json
+from postguard.audit.chain import canonical_json
 from postguard.audit.queries import revoked
 from postguard.errors import ValidationError
 from postguard.keys import PublicKey, SigningKey, load_public
 from postguard.policy.schema import Concept
-from postguard.registry.codes import by_code, change_period, next_code, revise, revoke
+from postguard.registry.codes import by_code, change_period, next_code, record_new, revise, revoke
 from postguard.registry.models import Permission
 from postguard.registry.service import Registry
 from postguard.registry.values import check_period, iso, parse_when, utcnow
@@ -181,19 +181,8 @@ class Permissions:
             if row.device is not None and row.member is not None and row.device.owner_id != row.member.id:
                 raise ValidationError(f"device {device} belongs to another member, not {member}.")
             row.signature = key.sign(canonical_json(permission_payload(row)).encode("utf-8"))
-            session.add(row)
-            session.flush()
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    actor or "",
-                    "permission.add",
-                    f"permission:{row.code}",
-                    self._kind_clause(kind),
-                    {**permission_dict(row), "signature": row.signature},
-                ),
-            )
-            return row
+            detail = {**permission_dict(row), "signature": row.signature}
+            return record_new(self.registry, session, actor, row, self._kind_clause(kind), detail)
 
     def change_permission(
         self,

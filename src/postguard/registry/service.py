@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from postguard.audit.chain import AuditRecord, append, serialise
 from postguard.errors import AccessDeniedError, ConflictError, NoActorError, NotFoundError, ValidationError
-from postguard.policy.schema import CONCEPTS, Concept
+from postguard.policy.schema import Concept
 from postguard.registry.db import Database
 from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
 from postguard.registry.roles import allowed, needed
@@ -102,10 +102,10 @@ ACCOUNTS: RecordKind[OfficialAccount] = RecordKind(
 
 
 def _default_clauses() -> dict[Concept, str]:
+    """The shipped pack's clauses, for a registry built without a pack (scripts, tests)."""
     from postguard.policy.loader import default_pack
 
-    pack = default_pack()
-    return {concept: pack.clause_for(concept) for concept in CONCEPTS}
+    return default_pack().covering()
 
 
 class Registry:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postguard import __version__
 from postguard.access.point import AccessPoint
-from postguard.factory import build_checker
+from postguard.factory import build_checker, build_pack
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
@@ -85,7 +85,7 @@ class Guard:
 def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.database_url)
     db.require_current()
-    reg = Registry(db, origin="api")
+    reg = Registry(db, origin="api", clauses=build_pack(settings).covering())
     grants = Grants(reg, settings.keys_dir)
     checker = build_checker(settings, permissions=grants)
     log.info(
