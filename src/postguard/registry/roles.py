@@ -10,11 +10,13 @@ registry's writes, the API's routes, the web pages and the templates all ask
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal, get_args
 
-__all__ = ["ANYONE", "ROLES", "allowed", "needed"]
+__all__ = ["ANYONE", "ROLES", "Role", "allowed", "needed"]
 
 #: The roles a member can hold.
-ROLES = ("officer", "pio", "reviewer", "commissioner", "it_admin", "auditor")
+Role = Literal["officer", "pio", "reviewer", "commissioner", "it_admin", "auditor"]
+ROLES: tuple[Role, ...] = get_args(Role)
 #: Any signed-in member, whatever their roles.
 ANYONE = frozenset(ROLES)
 

@@ -16,19 +16,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postguard.audit.chain import AuditRecord, append, serialise
-from postguard.errors import AccessDeniedError, ConflictError, NoActorError, NotFoundError, ValidationError
+from postguard.errors import AccessDeniedError, ConflictError, NoActorError, ValidationError
 from postguard.policy.schema import Concept
 from postguard.registry.db import Database
 from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
+from postguard.registry.queries import RegistryQueries
+from postguard.registry.records import (
+    ACCOUNTS,
+    COMPUTERS,
+    DEVICES,
+    MEMBERS,
+    RecordKind,
+    account_dict,
+    computer_dict,
+    device_dict,
+    member_dict,
+)
 from postguard.registry.roles import allowed, needed
 from postguard.registry.values import parse_addresses, parse_roles, utcnow
 
@@ -44,63 +55,6 @@ T = TypeVar("T", Member, Computer, PersonalDevice, OfficialAccount)
 R = TypeVar("R")
 
 
-def member_dict(m: Member) -> dict[str, Any]:
-    return {
-        "service_number": m.service_number,
-        "name": m.name,
-        "rank": m.rank,
-        "unit": m.unit,
-        "roles": list(m.roles),
-        "active": m.active,
-    }
-
-
-def computer_dict(c: Computer) -> dict[str, Any]:
-    return {
-        "asset_tag": c.asset_tag,
-        "hostname": c.hostname,
-        "addresses": list(c.addresses),
-        "on_police_network": c.on_police_network,
-        "active": c.active,
-    }
-
-
-def device_dict(d: PersonalDevice) -> dict[str, Any]:
-    return {
-        "identifier": d.identifier,
-        "owner": d.owner.service_number,
-        "description": d.description,
-        "active": d.active,
-    }
-
-
-def account_dict(a: OfficialAccount) -> dict[str, Any]:
-    return {"platform": a.platform, "handle": a.handle, "active": a.active}
-
-
-@dataclass(frozen=True)
-class RecordKind(Generic[T]):
-    """How one registry table is written and described (for the shared scaffold)."""
-
-    noun: str  # the actions' and targets' prefix: member.add, member:1001
-    what: str  # for people: "member", "department computer"
-    key: Callable[[T], str]  # the record's key in targets: a service number, "platform:handle"
-    describe: Callable[[T], dict[str, Any]]
-    concept: Concept | None  # the clause its entries are filed under, by what the clause covers
-
-
-MEMBERS: RecordKind[Member] = RecordKind("member", "member", lambda m: m.service_number, member_dict, None)
-COMPUTERS: RecordKind[Computer] = RecordKind(
-    "computer", "department computer", lambda c: c.asset_tag, computer_dict, "department-computers"
-)
-DEVICES: RecordKind[PersonalDevice] = RecordKind(
-    "device", "personally owned device", lambda d: d.identifier, device_dict, "personal-devices"
-)
-ACCOUNTS: RecordKind[OfficialAccount] = RecordKind(
-    "account", "official account", lambda a: f"{a.platform}:{a.handle}", account_dict, "identification"
-)
-
-
 def _default_clauses() -> dict[Concept, str]:
     """The shipped pack's clauses, for a registry built without a pack (scripts, tests)."""
     from postguard.policy.loader import default_pack
@@ -108,7 +62,7 @@ def _default_clauses() -> dict[Concept, str]:
     return default_pack().covering()
 
 
-class Registry:
+class Registry(RegistryQueries):
     """Members, devices, accounts (here) and grants (:mod:`postguard.registry.grants`).
 
     ``clauses`` maps what the system enforces to the pack's clause ids (the
@@ -163,10 +117,6 @@ class Registry:
             raise ConflictError(
                 f"{action}: the record conflicts with one that exists ({exc.orig})."
             ) from None
-
-    def read(self, fn: Callable[[Session], R]) -> R:
-        with self.db.session() as session:
-            return fn(session)
 
     # The scaffold every table's writes share ----------------------------------
 
@@ -225,77 +175,6 @@ class Registry:
                 setattr(row, key, value)
 
         return apply
-
-    # Look-ups ---------------------------------------------------------------
-
-    @staticmethod
-    def member(session: Session, service_number: str) -> Member:
-        return _one(session, _member_is(service_number), f"No member has service number '{service_number}'.")
-
-    @staticmethod
-    def computer(session: Session, asset_tag: str) -> Computer:
-        return _one(session, _computer_is(asset_tag), f"No department computer has asset tag '{asset_tag}'.")
-
-    @staticmethod
-    def device(session: Session, identifier: str) -> PersonalDevice:
-        return _one(
-            session, _device_is(identifier), f"No personally owned device has identifier '{identifier}'."
-        )
-
-    @staticmethod
-    def account(session: Session, platform: str, handle: str) -> OfficialAccount:
-        return _one(session, _account_is(platform, handle), f"No official account {platform}:{handle}.")
-
-    # Queries (one order each, for every caller) --------------------------------
-
-    def members(self, *, active_only: bool = False) -> list[dict[str, Any]]:
-        """Every member, by service number."""
-        query = select(Member).order_by(Member.service_number)
-        if active_only:
-            query = query.where(Member.active)
-        return self.read(lambda s: [member_dict(m) for m in s.scalars(query)])
-
-    def computers(self, *, active_only: bool = False) -> list[dict[str, Any]]:
-        """Every department computer, by asset tag."""
-        query = select(Computer).order_by(Computer.asset_tag)
-        if active_only:
-            query = query.where(Computer.active)
-        return self.read(lambda s: [computer_dict(c) for c in s.scalars(query)])
-
-    def devices(self, *, owner: str | None = None, active_only: bool = False) -> list[dict[str, Any]]:
-        """Every personally owned device (or ``owner``'s), by identifier."""
-        query = select(PersonalDevice).order_by(PersonalDevice.identifier)
-        if owner is not None:
-            query = query.join(Member, PersonalDevice.owner_id == Member.id).where(
-                Member.service_number == owner
-            )
-        if active_only:
-            query = query.where(PersonalDevice.active)
-        return self.read(lambda s: [device_dict(d) for d in s.scalars(query)])
-
-    def accounts(self, *, active_only: bool = False) -> list[dict[str, Any]]:
-        """Every official account, by platform and handle."""
-        query = select(OfficialAccount).order_by(OfficialAccount.platform, OfficialAccount.handle)
-        if active_only:
-            query = query.where(OfficialAccount.active)
-        return self.read(lambda s: [account_dict(a) for a in s.scalars(query)])
-
-    def equipment(self, ident: str) -> dict[str, Any]:
-        """A department computer (by asset tag) or personal device (by identifier), with its kind."""
-
-        def find(session: Session) -> dict[str, Any]:
-            computer = session.scalar(_computer_is(ident))
-            if computer is not None:
-                return {"kind": "computer", **computer_dict(computer)}
-            device = session.scalar(_device_is(ident))
-            if device is not None:
-                return {"kind": "personal", **device_dict(device)}
-            raise NotFoundError(f"No computer or personal device is registered as '{ident}'.")
-
-        return self.read(find)
-
-    def name_of(self, service_number: str) -> str:
-        return self.read(lambda s: self.member(s, service_number).name)
 
     # Bootstrap ----------------------------------------------------------------
 
@@ -504,31 +383,6 @@ def _new_member(service_number: str, name: str, rank: str, unit: str, roles: lis
         created_at=now,
         updated_at=now,
     )
-
-
-def _member_is(number: str) -> Select[Member]:
-    return select(Member).where(Member.service_number == number)
-
-
-def _computer_is(tag: str) -> Select[Computer]:
-    return select(Computer).where(Computer.asset_tag == tag)
-
-
-def _device_is(identifier: str) -> Select[PersonalDevice]:
-    return select(PersonalDevice).where(PersonalDevice.identifier == identifier)
-
-
-def _account_is(platform: str, handle: str) -> Select[OfficialAccount]:
-    return select(OfficialAccount).where(
-        OfficialAccount.platform == platform, OfficialAccount.handle == handle
-    )
-
-
-def _one(session: Session, query: Select[R], missing: str) -> R:
-    found = session.scalar(query)
-    if found is None:
-        raise NotFoundError(missing)
-    return found
 
 
 def _with_origin(record: AuditRecord, origin: str) -> AuditRecord:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from postguard.registry.roles import Role
+
 __all__ = [
     "AccessDecideIn",
     "AccessDecisionOut",
@@ -108,7 +110,6 @@ class ReturnIn(BaseModel):
     comment: str = Field(min_length=1, max_length=4000)
 
 
-Role = Literal["officer", "pio", "reviewer", "commissioner", "it_admin", "auditor"]
 _ID = Field(min_length=1, max_length=64)
 
 
