@@ -36,11 +36,24 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-train: $(STAMP)  ## Retrain the sentence model from data/corpus (deterministic)
-	$(BIN)/postguard model train --corpus data/corpus
+REAL ?= ../shared/real
+DEV  ?= ../shared/eval/dev.jsonl
 
-eval: $(STAMP)  ## Measure the checker on the shared dev set (measuring only)
-	$(BIN)/postguard eval ../shared/eval/dev.jsonl
+train: $(STAMP)  ## Retrain the shipped model (deterministic): the corpus and, where $(REAL) is, the real annotations
+	@if [ -d "$(REAL)" ]; then \
+	  $(BIN)/postguard model train --corpus data/corpus --extra data/real/annotations.jsonl --real-posts "$(REAL)"; \
+	else \
+	  echo "make train: $(REAL) is not here, so this model learns from data/corpus alone; the shipped model also"; \
+	  echo "learned from data/real/annotations.jsonl (set REAL=DIR to the folder of the posts they label)."; \
+	  $(BIN)/postguard model train --corpus data/corpus; \
+	fi
+
+eval: $(STAMP)  ## Measure the checker: the shared dev set and the real test split, where they are
+	@if [ -f "$(DEV)" ]; then $(BIN)/postguard eval "$(DEV)" --errors 10; \
+	else echo "make eval: no dev set at $(DEV) (set DEV=FILE, or run: postguard eval FILE)."; fi
+	@if [ -d "$(REAL)" ]; then \
+	  $(BIN)/postguard eval data/real/annotations.jsonl --real-posts "$(REAL)" --split test --by-source --errors 10; \
+	else echo "make eval: no real posts at $(REAL) for data/real/annotations.jsonl (set REAL=DIR)."; fi
 
 bench: $(STAMP)  ## Run the benchmarks (they print their figures)
 	$(BIN)/python bench/bench_check.py

@@ -1,7 +1,8 @@
 """Benchmark the post checker; prints its figures.
 
-1. Batch: ``postguard check --jsonl`` over 10,000 posts (the corpus's own
-   texts, cycled), as a fresh process each run, so model loading is included;
+1. Batch: ``postguard check --jsonl`` over 10,000 posts (real police posts from
+   ``../shared/real`` where that folder is, else the corpus's own texts; cycled),
+   as a fresh process each run, so model loading is included;
    once with ``--workers 1`` and once with one worker per core, in one run of
    this script so the two compare. Reports posts/s (median of runs) and peak
    memory (max RSS).
@@ -27,13 +28,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def corpus_texts() -> list[str]:
+def corpus_texts() -> tuple[str, list[str]]:
+    """Real police posts where they are (the traffic the checker meets), else the corpus."""
+    real = ROOT.parent / "shared" / "real"
+    folder, name = (
+        (real, "real police posts") if real.is_dir() else (ROOT / "data" / "corpus", "corpus posts")
+    )
     texts = []
-    for path in sorted((ROOT / "data" / "corpus").glob("*.jsonl")):
+    for path in sorted(folder.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 texts.append(json.loads(line)["text"])
-    return texts
+    return name, texts
 
 
 def batch(texts: list[str], posts: int, runs: int, workers: int) -> None:
@@ -48,7 +54,16 @@ def batch(texts: list[str], posts: int, runs: int, workers: int) -> None:
             start = time.perf_counter()
             with (Path(tmp) / "out.jsonl").open("wb") as out:
                 subprocess.run(
-                    [sys.executable, "-m", "postguard", "check", "--jsonl", str(src)],
+                    [
+                        sys.executable,
+                        "-m",
+                        "postguard",
+                        "check",
+                        "--jsonl",
+                        str(src),
+                        "--workers",
+                        str(workers),
+                    ],
                     stdout=out,
                     stderr=subprocess.DEVNULL,
                     check=True,
@@ -98,8 +113,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--single", type=int, default=3_000)
     args = parser.parse_args()
-    texts = corpus_texts()
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    name, texts = corpus_texts()
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; texts: {len(texts):,} {name}")
     for workers in (1, max(2, os.cpu_count() or 1)):
         batch(texts, args.posts, args.runs, workers)
     in_process(texts, args.single)

@@ -146,6 +146,53 @@ def test_policy_show_and_eval(tmp_path: Path) -> None:
     figures = json.loads(result.output)
     assert figures["clauses"]["A.iii.guilt"]["recall"] == 1.0
     assert figures["clean_false_positive_rate"] == 0.0
+    assert figures["patterns"]["guilt.got-our-man"] == {
+        "clause": "A.iii.guilt",
+        "fired": 1,
+        "precision": 1.0,
+        "recall": 1.0,
+    }
+
+
+def test_eval_reports_confusion_errors_and_sources_and_reads_annotations_by_id(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "force-a.jsonl").write_text(
+        json.dumps({"id": "a-1", "text": "We got our man! He was arrested tonight."}) + "\n"
+        + json.dumps({"id": "a-2", "text": "Road closed on Main Street."}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    (posts / "force-b.jsonl").write_text(
+        json.dumps({"id": "b-1", "text": "Vote for Smith on Tuesday!"}) + "\n", encoding="utf-8"
+    )
+    annotations = tmp_path / "annotations.jsonl"
+    annotations.write_text(
+        json.dumps({"id": "a-1", "labels": ["A.i"], "spans": {"A.i": [[0, 14]]}, "split": "test"}) + "\n"
+        + json.dumps({"id": "a-2", "labels": [], "spans": {}, "split": "test"}) + "\n"
+        + json.dumps({"id": "b-1", "labels": [], "spans": {}, "split": "test"}) + "\n"
+        + json.dumps({"id": "x-9", "labels": [], "spans": {}, "split": "train"}) + "\n"
+        + "not json\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    result = runner.invoke(
+        app,
+        ["eval", str(annotations), "--real-posts", str(posts), "--split", "test", "--json", "--by-source"],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["posts"] == 3 and figures["unreadable"] == 1
+    assert figures["confusion"]["A.i"] == {"A.iii.guilt": 1}  # labelled A.i, found guilt instead
+    assert {w["clause"] for w in figures["false_positives"]} == {"A.iii.guilt", "A.iv.political"}
+    assert figures["missed"][0] == {
+        "id": "a-1", "clause": "A.i", "score": 0.0, "evidence": "We got our man", "how": "nothing found",
+        "source": "real:force-a",
+    }  # fmt: skip
+    assert set(figures["by_source"]) == {"real:force-a", "real:force-b"}
+    assert figures["by_source"]["real:force-b"]["clean_false_positive_rate"] == 1.0
+    table = runner.invoke(app, ["eval", str(annotations), "--real-posts", str(posts), "--by-source"])
+    assert table.exit_code == 0 and "Worst false positives" in table.stdout and "real:force-b" in table.stdout
+    missing = runner.invoke(app, ["eval", str(annotations)])
+    assert missing.exit_code == 2 and "no labelled posts" in missing.output
 
 
 def test_parallel_batch_gives_the_same_lines_in_order(tmp_path: Path) -> None:

@@ -136,9 +136,7 @@ def test_two_violations_give_two_findings(checker: Checker) -> None:
     assert len(report.findings) >= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the post head reads 'arrested' in a one-line post as guilt (see CHANGELOG, Known issues)",
-)
 def test_a_one_line_neutral_arrest_report_is_allowed(checker: Checker) -> None:
+    """Once a strict xfail (the whole-post head read 'arrested' as guilt); tests/test_ordinary_posts.py
+    holds the family of such posts."""
     assert checker.check("A 41-year-old man was arrested this morning.").decision == "allow"

@@ -10,14 +10,21 @@ import numpy as np
 import pytest
 
 from postguard.checks import Checker
-from postguard.checks.model.features import analyse
+from postguard.checks.labelled import LabelledPost, LabelRules, PostsFolder, ReadStats, read_labelled
+from postguard.checks.model.features import FeatureConfig, analyse, view
 from postguard.checks.model.inference import SentenceModel, default_model_path
 from postguard.errors import CorpusError, ModelError
 from postguard.policy import default_pack
-from postguard.training.train import train
+from postguard.training.train import TrainingOptions, train
 
 MODEL_CLAUSES = default_pack().learned_clause_ids
 PATTERNS = Checker(default_pack(), None)
+RULES = LabelRules.of(default_pack())
+
+
+def _read(*paths: Path, posts: PostsFolder | None = None) -> list[LabelledPost]:
+    return list(read_labelled(paths, RULES, posts=posts))
+
 
 _POSTS = [
     ("We got our man, the thief is behind bars.", ["A.iii.guilt"], {"A.iii.guilt": ["We got our man"]}),
@@ -65,8 +72,9 @@ def test_training_is_deterministic_and_inference_matches_sklearn(tmp_path: Path)
 
     corpus = _corpus(tmp_path / "corpus")
     first, second = tmp_path / "a.npz", tmp_path / "b.npz"
-    train(sorted(corpus.glob("*.jsonl")), first, PATTERNS)
-    train(sorted(corpus.glob("*.jsonl")), second, PATTERNS)
+    posts = _read(*sorted(corpus.glob("*.jsonl")))
+    train(posts, first, PATTERNS)
+    train(list(reversed(posts)), second, PATTERNS)  # the order of the sources does not matter
     a, b = np.load(first), np.load(second)
     for key in a.files:
         assert np.array_equal(a[key], b[key]), key
@@ -75,7 +83,12 @@ def test_training_is_deterministic_and_inference_matches_sklearn(tmp_path: Path)
     assert model.clauses == MODEL_CLAUSES
     texts = [t for t, _, _ in _POSTS]
     vocabulary = sorted(model.vocabulary, key=model.vocabulary.__getitem__)
-    vec = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, vocabulary=vocabulary, dtype=np.float32)
+    vec = TfidfVectorizer(
+        analyzer=lambda t: analyse(t, model.config),
+        sublinear_tf=True,
+        vocabulary=vocabulary,
+        dtype=np.float32,
+    )
     vec.fit(texts)
     vec.idf_ = model.idf
     x = vec.transform(texts)
@@ -119,7 +132,7 @@ def test_malformed_corpus_line_names_file_and_line(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(CorpusError, match=r"x.jsonl:1 \(a\): evidence 'bye' is not a substring"):
-        train([folder / "x.jsonl"], tmp_path / "m.npz", PATTERNS)
+        _read(folder / "x.jsonl")
 
 
 def test_feature_indexer_gives_exactly_the_features_of_analyse() -> None:
@@ -131,6 +144,7 @@ def test_feature_indexer_gives_exactly_the_features_of_analyse() -> None:
     model = default_model()
     indexer = FeatureIndexer(model.vocabulary, model.config)
     texts = [t for t, _, _ in _POSTS] + ["", "!!! ???", "Ünïcödé wörds, déjà vu", "x " * 500, "a'b c'd"]
+    texts += ["@jo_77 see https://t.co/AbC #KnifeCrimeWeek", "Jo Bloggs, 16, of Leeds (B/M, 27) 17y/o"]
     for text in texts:
         expected = Counter(i for i in map(model.vocabulary.get, analyse(text, model.config)) if i is not None)
         assert indexer.counts(text) == dict(expected), text
@@ -148,3 +162,68 @@ def test_post_head_cannot_flag_a_benign_sentence_alone() -> None:
     assert scores.shape == (2, len(MODEL_CLAUSES))
     for column, clause in enumerate(model.clauses):
         assert scores[:, column].max() < model.thresholds[clause], clause
+
+
+def test_the_view_keeps_what_real_posts_carry_as_tokens() -> None:
+    seen = view("@jsmith_77 Tributes to John Smith, 16, of Leeds https://t.co/Ab12Cd #KnifeCrimeWeek")
+    assert "mentiontoken" in seen and "urltoken" in seen and "agejuvenile" in seen
+    assert "hashtagtoken knife crime week" in seen and "nametoken John Smith" in seen
+    assert "ageadult" in view("Mackenzie Jackson (W/M, 27) has been charged")
+    headline = view("Latest News : Man Charged With Murder Over Death Of Man In Leeds")
+    assert "nametoken" not in headline  # title case: every word is capitalised, no name is marked
+    assert FeatureConfig(view=0).words("#JAILED") == ["jailed"]
+    assert FeatureConfig(view=1).words("#JAILED") == ["hashtagtoken", "jailed"]
+
+
+def test_extra_sources_with_text_and_by_id(tmp_path: Path) -> None:
+    posts_dir = tmp_path / "posts"
+    posts_dir.mkdir()
+    (posts_dir / "force.jsonl").write_text(
+        json.dumps({"id": "r-1", "text": "Tributes to John Smith, who was murdered."})
+        + "\n"
+        + json.dumps({"id": "r-2", "text": "Road closed on Main St."})
+        + "\n",
+        encoding="utf-8",
+    )
+    annotations = tmp_path / "annotations.jsonl"
+    annotations.write_text(
+        json.dumps(
+            {"id": "r-1", "labels": ["A.iii.confidential"], "spans": {"A.iii.confidential": [[12, 22]]}}
+        )
+        + "\n"
+        + json.dumps({"id": "r-2", "labels": [], "spans": {}, "split": "test"})
+        + "\n"
+        + json.dumps({"id": "r-9", "labels": [], "spans": {}})
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CorpusError, match="needs the folder of posts"):
+        _read(annotations)
+    stats = ReadStats()
+    found = list(read_labelled([annotations], RULES, posts=PostsFolder(posts_dir), stats=stats))
+    assert [p.id for p in found] == ["r-1", "r-2"] and stats.missing == 1
+    assert found[0].evidence("A.iii.confidential") == ["John Smith"] and found[0].source == "real:force"
+    assert found[1].split == "test"
+    inline = tmp_path / "ours.jsonl"
+    inline.write_text(
+        json.dumps({"id": "o-1", "text": "Idiots, the lot of you.", "labels": ["A.i"], "spans": {"A.i": [[0, 6]]},
+                    "weight": 2})
+        + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    assert _read(inline)[0].weight == 2.0
+    inline.write_text(
+        json.dumps({"id": "o-1", "text": "Hi", "labels": ["A.i"], "spans": {"A.i": [[0, 9]]}}) + "\n"
+    )
+    with pytest.raises(CorpusError, match="does not point into the text"):
+        _read(inline)
+
+
+def test_training_leaves_out_the_test_split_and_keeps_to_the_budget(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    posts = _read(*sorted(corpus.glob("*.jsonl")))
+    held = LabelledPost("held-1", "We got our man.", frozenset({"A.iii.guilt"}), split="test")
+    report = train([*posts, held], tmp_path / "m.npz", PATTERNS, options=TrainingOptions(fp_budget=0.0))
+    assert report.posts == len(posts)  # the test split is never trained on
+    meta = SentenceModel.load(tmp_path / "m.npz").meta
+    assert meta["fp_budget"] == 0.0 and meta["features"]["view"] == 1

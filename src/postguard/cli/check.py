@@ -151,7 +151,7 @@ def check_command(
             min=1,
             max=64,
             help="Processes that check --jsonl lines in parallel. "
-            "[default: 1 on up to 2 cores, else cores - 1, at most 8]",
+            "[default: one per core, at most 8; 1 on one core]",
         ),
     ] = None,
     registry: Annotated[

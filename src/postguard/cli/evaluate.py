@@ -1,4 +1,4 @@
-"""``postguard eval``: measure the checker on a labelled JSON Lines set."""
+"""``postguard eval``: measure the checker on labelled posts, as a reviewer needs to see it."""
 
 from __future__ import annotations
 
@@ -11,40 +11,15 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from postguard.checks.evaluate import evaluate
+from postguard.checks.evaluate import Evaluation, evaluate
 from postguard.cli.common import ModelOption, PolicyOption, err, fail, load_checker, out, translate_errors
+from postguard.cli.model import RealPostsOption, read_sources
 
 __all__ = ["eval_command"]
 
 
-def eval_command(
-    path: Annotated[
-        Path, typer.Argument(help="Labelled JSON Lines: id, text, labels, optional context.", dir_okay=False)
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    show_errors: Annotated[
-        int, typer.Option("--errors", help="How many wrongly checked posts to list.")
-    ] = 50,
-    policy: PolicyOption = None,
-    model: ModelOption = None,
-) -> None:
-    """Measure the checker on labelled posts: per-clause precision, recall and F1,
-    macro-F1, precision and recall per pattern id, the false-positive rate on clean
-    posts, and the posts it got wrong.
-
-    Example: postguard eval labelled.jsonl --errors 20
-    """
-    if not path.is_file():
-        fail(f"cannot read '{path}': no such file.")
-    with translate_errors():
-        checker = load_checker(policy, model)
-        with Progress(console=err, disable=not err.is_terminal, transient=True) as bar:
-            task = bar.add_task("evaluating", total=None)
-            result = evaluate(checker, path, progress=lambda _n: bar.advance(task))
-    if as_json:
-        out.print_json(json.dumps(result.to_dict()))
-        return
-    table = Table(title=f"{path.name}: {result.posts} posts")
+def _clause_table(title: str, result: Evaluation) -> Table:
+    table = Table(title=title)
     for column in ("clause", "support", "precision", "recall", "F1"):
         table.add_column(column, justify="right" if column != "clause" else "left")
     for score in result.scores.values():
@@ -55,29 +30,105 @@ def eval_command(
             f"{score.recall:.3f}",
             f"{score.f1:.3f}",
         )
-    out.print(table)
-    out.print(f"macro-F1 (clauses present): [bold]{result.macro_f1:.3f}[/]")
+    return table
+
+
+def _summary(result: Evaluation) -> str:
+    return (
+        f"macro-F1 (clauses present): [bold]{result.macro_f1:.3f}[/]; clean posts flagged: "
+        f"[bold]{result.clean_fp_rate:.1%}[/] ({result.clean_flagged} of {result.clean_posts})"
+    )
+
+
+def _print(result: Evaluation, name: str, shown: int, by_source: bool) -> None:
+    out.print(_clause_table(f"{name}: {result.posts} posts", result))
+    out.print(_summary(result))
+    if result.confusion:
+        confusion = Table(title="what was found for each labelled clause (the clause itself when found)")
+        confusion.add_column("labelled")
+        confusion.add_column("found")
+        for clause, row in result.confusion.items():
+            confusion.add_row(clause, ", ".join(f"{k} {v}" for k, v in row.most_common()))
+        out.print(confusion)
     if result.patterns:
-        by_pattern = Table(title="patterns (posts they fired on; precision; share of the clause's posts)")
+        by_pattern = Table(title="patterns: posts they fired on, precision, share of the clause's posts")
         for column in ("pattern", "clause", "fired", "precision", "recall"):
             left = column in ("pattern", "clause")
             by_pattern.add_column(column, justify="left" if left else "right", no_wrap=left)
         for p in result.patterns.values():
             by_pattern.add_row(p.pattern, p.clause, str(p.fired), f"{p.precision:.3f}", f"{p.recall:.3f}")
         out.print(by_pattern)
-    out.print(
-        f"clean-post false-positive rate: [bold]{result.clean_fp_rate:.1%}[/] "
-        f"({result.clean_flagged} of {result.clean_posts})"
-    )
+    if by_source and result.by_source:
+        for source, part in sorted(result.by_source.items()):
+            out.print(_clause_table(f"{source}: {part.posts} posts", part))
+            out.print(_summary(part))
+    if shown and result.false_positives:
+        listed = min(shown, len(result.false_positives))
+        out.print(f"\n[bold]Worst false positives[/] (highest scores first; {listed}):")
+        for w in result.false_positives[:shown]:
+            out.print(
+                f'  {escape(w.id)} {w.clause} {w.score:.2f} "{escape(w.evidence[:100])}"  ({escape(w.how)})'
+            )
+    if shown and result.missed:
+        out.print(f"\n[bold]Misses[/] ({min(shown, len(result.missed))} shown, with the labelled evidence):")
+        for w in result.missed[:shown]:
+            out.print(f'  {escape(w.id)} {w.clause} "{escape(w.evidence[:120])}"')
     if result.unreadable:
         out.print(f"[yellow]{result.unreadable} line(s) could not be read and were skipped.[/]")
-    if result.misses and show_errors:
-        out.print(
-            f"\nPosts checked wrongly ({len(result.misses)}; showing {min(show_errors, len(result.misses))}):"
-        )
-        for miss in result.misses[:show_errors]:
-            expected = ", ".join(sorted(miss.expected)) or "clean"
-            got = ", ".join(sorted(miss.got)) or "clean"
-            out.print(
-                f"  [bold]{escape(miss.id)}[/] expected {expected}; got {got}: {escape(miss.text[:110])}"
+
+
+def eval_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Labelled JSON Lines: id, text (or, with --real-posts, an id to look up), labels, "
+            "optional evidence or spans and context.",
+            dir_okay=False,
+            metavar="FILE...",
+        ),
+    ],
+    real_posts: RealPostsOption = None,
+    split: Annotated[str, typer.Option(help="Which annotations to measure on: test, train or all.")] = "all",
+    by_source: Annotated[bool, typer.Option("--by-source", help="The figures per source file too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    show_errors: Annotated[
+        int, typer.Option("--errors", help="How many false positives and misses to list.")
+    ] = 20,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Measure the checker on labelled posts: per clause precision, recall, F1 and support;
+    macro-F1; the share of clean posts flagged; the confusion between clauses; precision
+    and recall per pattern id; the worst false positives and the misses, with evidence.
+
+    Examples:
+
+      postguard eval ../shared/eval/dev.jsonl
+
+      postguard eval data/real/annotations.jsonl --real-posts ../shared/real --split test --by-source
+    """
+    if split not in ("test", "train", "all"):
+        fail("--split must be test, train or all.")
+    with translate_errors():
+        items, stats = read_sources(None, paths, real_posts, policy, strict=False)
+        missing = stats.missing
+        if split != "all":
+            items = [i for i in items if (i.split or "train") == split]
+        if not items:
+            fail("no labelled posts to measure (check the files, --split and --real-posts).")
+        if missing:
+            err.print(
+                f"[yellow]{missing} annotation(s) name posts that the folder does not hold; left out.[/]"
             )
+        checker = load_checker(policy, model)
+        with Progress(console=err, disable=not err.is_terminal, transient=True) as bar:
+            task = bar.add_task("evaluating", total=len(items))
+            result = evaluate(
+                checker, items, progress=lambda _n: bar.advance(task), worst=max(show_errors, 50)
+            )
+        result.unreadable = stats.unreadable
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+        return
+    name = ", ".join(p.name for p in paths)
+    _print(result, name, show_errors, by_source)

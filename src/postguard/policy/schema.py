@@ -122,6 +122,22 @@ class Clause(_Strict):
     explanation: str = ""
     suggestion: str = ""
     patterns: tuple[ClausePattern, ...] = ()
+    neutral: tuple[str, ...] = Field(
+        (),
+        description="Regexes for whole sentences that the policy names as not violating this "
+        "clause (a neutral arrest report); the learned model does not flag a sentence that one "
+        "of them matches from end to end. Patterns still do.",
+    )
+
+    @field_validator("neutral")
+    @classmethod
+    def _neutral_compiles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"{value!r} does not compile: {exc}") from exc
+        return values
 
     @model_validator(mode="before")
     @classmethod

@@ -26,9 +26,14 @@ _VICTIM_FIX = "Describe the victim without naming them ('a woman in her 20s')."
 _NAME = (
     r"(?-i:(?!(?:The|This|That|Police|Officers?|Detectives?|Court|County|Street|Road|Station|"
     r"Anyone|He|She|They|His|Her|On|In|At|A|An|Victims?|Support|Services?|Unit|Care|Liaison|"
-    r"Advocates?|Family|Families)\b)[A-Z][a-z'’]+"
+    r"Advocates?|Family|Families|Man|Men|Woman|Women|Boy|Girl|Teenager|Teen|Child|Baby|Person|"
+    r"People|Couple|Pedestrian|Motorcyclist|Driver|Cyclist)\b)[A-Z][a-z'’]+"
     r"(?:[-\s](?!(?:Support|Services?|Unit|Team|Centre|Center|Office|Line|Helpline)\b)[A-Z][a-z'’]+){1,2})"
 )
+# An age written before a name: "22-year-old", "29-yr-old", "57yo".
+_AGE_BEFORE = r"(?:\d{1,3}\s?-?\s?(?:years?|yrs?)[-\s]?old\s+|\d{1,3}\s?yo\s+)"
+# The crimes (and deaths on the road) whose victims the policy protects.
+_KILLING = r"(?:murder(?:ing)?|manslaughter|killing|death|homicide|(?:fatal\s+)?(?:stabbing|shooting))"
 # Ages of juveniles: 10 to 17.
 _MINOR_AGE = r"(?:1[0-7])"
 # A missing-person appeal or its update may name a child (clauses.md).
@@ -44,6 +49,32 @@ class ConfidentialDetector(LearnedDetector):
     # Structure, not phrases: a name in the shape the policy protects. The phrases
     # ("internal memo", "our informant") are in the pack.
     patterns = (
+        # The victim of a killing named: "the murder of 22-year-old Name Surname", "murdering Name Surname".
+        Pattern(
+            "confidential.killing-of-named-victim",
+            rf"\b(?:{_KILLING}\s+of|murdering|killing)\s+(?:the\s+)?{_AGE_BEFORE}?{_NAME}",
+            0.88,
+            "Names the victim of a killing.",
+            _VICTIM_FIX,
+        ),
+        # "Name Surname's murder", "Name's death".
+        Pattern(
+            "confidential.named-victims-killing",
+            rf"{_NAME}['’]s\s+(?:{_KILLING}|murder\s+investigation)\b",
+            0.85,
+            "Names the victim of a killing.",
+            _VICTIM_FIX,
+        ),
+        # "Name Surname, 24, was stabbed", "Name Surname (19) was shot and killed".
+        Pattern(
+            "confidential.named-person-was-attacked",
+            rf"{_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,|\s*\(\d{{1,3}}\))?\s*(?:,\s*who\s+)?"
+            rf"(?:was|has\s+been)\s+(?:fatally\s+|seriously\s+)?(?:killed|murdered|stabbed|shot|attacked|"
+            rf"assaulted|raped|robbed|abducted|kidnapped)\b",
+            0.85,
+            "Names the victim of a crime.",
+            _VICTIM_FIX,
+        ),
         # A juvenile named: "15-year-old Name Surname", "a 16-year-old boy, Name Surname".
         Pattern(
             "confidential.juvenile-named-after-age",

@@ -16,7 +16,9 @@ import numpy.typing as npt
 
 from postguard.checks.analysed import AnalysedPost
 from postguard.checks.detectors.base import PatternDetector
+from postguard.checks.scoring import Scorer
 from postguard.checks.types import Finding
+from postguard.policy.schema import Clause, PolicyPack
 
 __all__ = ["LearnedDetector"]
 
@@ -25,7 +27,18 @@ _MODEL_CACHE = "model.sentence_scores"
 
 
 class LearnedDetector(PatternDetector):
-    """Patterns plus the learned scorer, for one content clause."""
+    """Patterns plus the learned scorer, for one content clause.
+
+    A sentence that one of the clause's ``neutral`` regexes matches from end to end
+    (the policy's own "does not violate" shapes) is not flagged by the scorer.
+    """
+
+    def __init__(self, pack: PolicyPack, clause: Clause, scorer: Scorer | None = None) -> None:
+        super().__init__(pack, clause, scorer)
+        self._neutral = [re.compile(r) for r in clause.neutral]
+
+    def neutral(self, sentence: str) -> bool:
+        return any(r.fullmatch(sentence) for r in self._neutral)
 
     def sentence_scores(self, post: AnalysedPost) -> npt.NDArray[np.float32] | None:
         if self.scorer is None or self.clause not in self.scorer.clauses or not self.policy_clause.learned:
@@ -81,7 +94,7 @@ class LearnedDetector(PatternDetector):
             for s, e, pattern in inside:
                 trace = f"pattern {pattern.id} ({pattern.score:.2f}); {name} {prob:.2f}"
                 findings.append(self.pattern_finding(post, s, e, pattern, max(pattern.score, prob), trace))
-            if not inside and prob >= threshold:
+            if not inside and prob >= threshold and not self.neutral(post.text[s_start:s_end]):
                 start, end = self._narrow(post, s_start, s_end)
                 explanation = self.policy_clause.explanation
                 findings.append(

@@ -5,12 +5,13 @@ The model has two heads over the same TF-IDF features (see
 that judges each *sentence*, and one that judges the *whole post*, so a
 sentence is read in the light of the post around it ("lock your sheds, folks"
 after "the usual light-fingered visitors"). A sentence's score for a clause
-is the geometric mean of the two heads' Platt-scaled probabilities (both
-heads must agree, so a benign sentence in a suspicious post stays benign),
-scaled once more
-(Platt, at post level) so that the post's score, its best sentence's, is a
-calibrated probability. Every scaling is fitted on out-of-fold predictions.
-It ships as ``weights/model.npz`` inside the package.
+is a logistic join of the two heads' decision values, with weights learned on
+out-of-fold predictions (``stack``: how much the post's context counts beside the
+sentence itself; models without it use the geometric mean of the two heads'
+Platt-scaled probabilities), scaled once more (Platt, at post level) so that the
+post's score, its best sentence's, is a calibrated probability. Every scaling is
+fitted on out-of-fold predictions. It ships as ``weights/model.npz`` inside the
+package.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy.typing as npt
 from postguard.checks.model.features import FeatureConfig, FeatureIndexer
 from postguard.errors import ModelError
 
-__all__ = ["SentenceModel", "default_model", "default_model_path"]
+__all__ = ["SentenceModel", "default_model", "default_model_path", "join_scores", "stack_scores"]
 
 
 def default_model_path() -> Path:
@@ -51,6 +52,7 @@ class SentenceModel:
     thresholds: dict[str, float]
     config: FeatureConfig
     meta: dict[str, Any]
+    stack: npt.NDArray[np.float32] | None = None  # (clauses, 3): w_sentence, w_post, bias
     indexer: FeatureIndexer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +73,7 @@ class SentenceModel:
                 arrays = {
                     k: data[k]
                     for k in (
+                        *(("stack",) if "stack" in data.files else ()),
                         "idf",
                         "coef",
                         "intercept",
@@ -102,6 +105,7 @@ class SentenceModel:
             thresholds={c: float(t) for c, t in zip(clauses, meta["thresholds"], strict=True)},
             config=FeatureConfig(**meta["features"]),
             meta=meta,
+            stack=arrays["stack"].astype(np.float32) if "stack" in arrays else None,
         )
 
     def _logits(
@@ -139,7 +143,12 @@ class SentenceModel:
         """Calibrated score of each sentence for each clause, read within its post ``text``."""
         if not sentences:
             return np.zeros((0, len(self.clauses)), dtype=np.float32)
-        joined = np.sqrt(self.probabilities(sentences) * self.post_probabilities(text))
+        if self.stack is not None:
+            post = self._logits([text], self.post_coef, self.post_intercept)[0]
+            joined = stack_scores(self.logits(sentences), post, self.stack)
+        else:
+            beta = float(self.meta.get("post_weight", 0.5))
+            joined = self.probabilities(sentences) ** (1 - beta) * self.post_probabilities(text) ** beta
         return join_scores(joined, self.final_platt)
 
 
@@ -147,6 +156,15 @@ def _sigmoid(z: npt.NDArray[np.float32], platt: npt.NDArray[np.float32]) -> npt.
     result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-(z * platt[:, 0] + platt[:, 1])))).astype(
         np.float32
     )
+    return result
+
+
+def stack_scores(
+    sentence_logits: npt.NDArray[Any], post_logits: npt.NDArray[Any], stack: npt.NDArray[Any]
+) -> npt.NDArray[np.float32]:
+    """The learned join of the sentence head and the post head (training uses the same)."""
+    z = sentence_logits * stack[:, 0] + post_logits * stack[:, 1] + stack[:, 2]
+    result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
     return result
 
 
