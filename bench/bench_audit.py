@@ -28,7 +28,7 @@ from postguard.registry.db import Database
 def bench_appends(folder: Path, count: int, runs: int) -> None:
     rates = []
     for run in range(runs):
-        db = Database(f"sqlite:///{folder / f'appends-{run}.db'}")
+        db = Database(f"sqlite:///{folder / f'appends-{run}.db'}", create=True)
         db.upgrade()
         start = time.perf_counter()
         for i in range(count):
@@ -42,7 +42,7 @@ def bench_appends(folder: Path, count: int, runs: int) -> None:
 
 
 def bench_verify(folder: Path, entries: int) -> None:
-    db = Database(f"sqlite:///{folder / 'verify.db'}")
+    db = Database(f"sqlite:///{folder / 'verify.db'}", create=True)
     db.upgrade()
     init_key(folder / "keys", "department", "benchmark passphrase")
     key = load_signing(folder / "keys", "department", "benchmark passphrase")

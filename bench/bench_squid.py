@@ -45,7 +45,7 @@ SITES = [
 
 def build_registry(folder: Path) -> str:
     url = f"sqlite:///{folder / 'bench.db'}"
-    db = Database(url)
+    db = Database(url, create=True)
     db.upgrade()
     registry = Registry(db, origin="bench")
     grants = Grants(registry, folder / "keys")

@@ -19,6 +19,14 @@ from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_limits() -> None:
+    """Each test starts with no recent sign-ins counted against its addresses."""
+    from postguard.registry.signin import reset_limits
+
+    reset_limits()
+
+
 @pytest.fixture(scope="session")
 def checker() -> Checker:
     return default_checker()
@@ -90,7 +98,7 @@ PASSPHRASES = {"commissioner": "commissioner test passphrase", "department": "de
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    db = Database(database_url)
+    db = Database(database_url, create=True)
     db.upgrade()
     registry = Registry(db, origin="test")
     keys_dir = tmp_path / "keys"
@@ -98,12 +106,13 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     init_key(keys_dir, "department", PASSPHRASES["department"])
     registry.bootstrap(service_number="IT-1", name="Ada Admin")
     for number, name, roles in [
-        ("CP-1", "Cora Commissioner", "commissioner"),
+        ("CP-1", "Cora Commissioner", "commissioner"),  # the first Commissioner: an it_admin may grant it
         ("PIO-1", "Pat Officer", "pio,officer"),
-        ("REV-1", "Rhys Reviewer", "reviewer"),
+        ("REV-1", "Rhys Reviewer", []),
         ("AUD-1", "Aud Itor", "auditor"),
     ]:
         registry.add_member("IT-1", service_number=number, name=name, roles=roles)
+    registry.grant_roles("CP-1", "REV-1", "reviewer")  # privileged roles: the Commissioner grants them
     registry.add_computer("IT-1", asset_tag="PC-1", hostname="pio-01", addresses=["10.0.0.5"])
     registry.add_device("IT-1", identifier="IMEI-1", owner="PIO-1", description="iPhone")
     yield World(

@@ -201,7 +201,7 @@ def test_a_revoked_authorisation_stops_within_the_ttl(world: World) -> None:
 def test_an_unreadable_registry_means_cannot_tell(world: World, tmp_path: Path) -> None:
     from postguard.registry.db import Database
 
-    broken = Database(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no tables: every read fails
+    broken = Database(f"sqlite:///{tmp_path / 'never-migrated.db'}", create=True)  # no tables: reads fail
     point = AccessPoint(broken, default_pack(), world.keys_dir, ttl=30, audit=False)
     try:
         decision = point.decide(AccessRequest("x.com", "PIO-1", address="10.0.0.5"))

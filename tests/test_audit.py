@@ -165,7 +165,7 @@ _WRITER = """
 import sys
 from postguard.audit.chain import AuditRecord, append
 from postguard.registry.db import Database
-db = Database(sys.argv[1]); worker = sys.argv[2]; count = int(sys.argv[3])
+db = Database(sys.argv[1], create=True); worker = sys.argv[2]; count = int(sys.argv[3])
 print("ready", flush=True)
 for i in range(count):
     with db.session() as session:
@@ -175,7 +175,7 @@ for i in range(count):
 
 @pytest.mark.slow
 def test_eight_processes_appending_leave_one_unbroken_chain(database_url: str, tmp_path: Path) -> None:
-    db = Database(database_url)
+    db = Database(database_url, create=True)
     db.upgrade()
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
@@ -201,7 +201,7 @@ def test_eight_processes_appending_leave_one_unbroken_chain(database_url: str, t
 
 @pytest.mark.slow
 def test_a_writer_killed_mid_append_loses_no_committed_entry(database_url: str, tmp_path: Path) -> None:
-    db = Database(database_url)
+    db = Database(database_url, create=True)
     db.upgrade()
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)

@@ -37,8 +37,8 @@ def test_every_write_is_audited_with_actor_origin_and_clause(world: World) -> No
 
 
 def test_member_change_and_revoke(world: World) -> None:
-    member = world.registry.change_member("IT-1", "PIO-1", rank="Constable", roles="pio,reviewer")
-    assert member.rank == "Constable" and member.roles == ["pio", "reviewer"]
+    member = world.registry.change_member("IT-1", "PIO-1", rank="Constable", roles="pio,auditor")
+    assert member.rank == "Constable" and member.roles == ["auditor", "pio"]
     world.registry.change_member("IT-1", "REV-1", active=False)
     assert _last_entry(world).action == "member.revoke"
     with pytest.raises(AccessDeniedError, match="not an active member"):
@@ -172,7 +172,7 @@ def test_authorisation_change_and_revoke(world: World) -> None:
 
 
 def test_a_database_not_at_head_is_refused_with_the_fix(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}", create=True)
     with pytest.raises(Exception, match=r"is empty.*postguard db upgrade"):
         db.require_current()
     db.upgrade("0001")
@@ -181,7 +181,7 @@ def test_a_database_not_at_head_is_refused_with_the_fix(tmp_path) -> None:  # ty
 
 
 def test_an_older_database_migrates_without_loss(database_url: str) -> None:
-    db = Database(database_url)
+    db = Database(database_url, create=True)
     db.upgrade("0001")
     with db.engine.begin() as conn:
         conn.execute(

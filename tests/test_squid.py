@@ -90,7 +90,7 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     os.chmod(work, 0o777)
     user = "proxy" if os.geteuid() == 0 else None
     db_url = f"sqlite:///{work / 'registry.db'}"
-    db = Database(db_url)
+    db = Database(db_url, create=True)
     db.upgrade()
     registry = Registry(db, origin="test")
     init_key(work / "keys", "commissioner", "squid test passphrase")

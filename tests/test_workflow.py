@@ -19,7 +19,8 @@ VICTIM = "The victim, Shanice Morgan, is recovering in hospital. Thank you to th
 
 @pytest.fixture
 def flow(world: World) -> Workflow:
-    world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles="reviewer")
+    world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles=[])
+    world.registry.grant_roles("CP-1", "REV-2", "reviewer")
     world.registry.add_account("IT-1", platform="mastodon", handle="@police@social.example")
     world.registry.add_account("IT-1", platform="x", handle="@police")
     return Workflow(world.registry, world.grants, default_checker())
@@ -56,7 +57,7 @@ def test_draft_to_approval_with_a_return_in_between(flow: Workflow, world: World
 
 
 def test_no_one_approves_their_own_post(flow: Workflow, world: World) -> None:
-    world.registry.change_member("IT-1", "PIO-1", roles="pio,reviewer")
+    world.registry.grant_roles("CP-1", "PIO-1", "reviewer")
     draft = flow.create("PIO-1", text=CLEAN)
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(AccessDeniedError, match="own post"):
@@ -115,7 +116,8 @@ def test_clause_c_on_the_submitting_device(flow: Workflow, world: World) -> None
 
 
 def test_an_account_can_require_a_second_approval(world: World) -> None:
-    world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles="reviewer")
+    world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles=[])
+    world.registry.grant_roles("CP-1", "REV-2", "reviewer")
     world.registry.add_account("IT-1", platform="x", handle="@police")
     checker = default_checker()
     pack = checker.pack.model_copy(

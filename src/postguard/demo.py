@@ -57,7 +57,7 @@ def build(folder: Path) -> dict[str, object]:
     marker.write_text(DEMO_VERSION + "\n")
     db_path = folder / "postguard.db"
     created = not db_path.exists()
-    db = Database(f"sqlite:///{db_path}")
+    db = Database(f"sqlite:///{db_path}", create=True)
     db.upgrade()
     registry = Registry(db, origin="demo")
     keys = folder / "keys"
@@ -67,7 +67,9 @@ def build(folder: Path) -> dict[str, object]:
             service_number="1001", name="Ada Admin", rank="Inspector", unit="Information Technology Unit"
         )
         for number, name, rank, unit, roles in MEMBERS[1:]:
-            registry.add_member("1001", service_number=number, name=name, rank=rank, unit=unit, roles=roles)
+            plain = ",".join(r for r in roles.split(",") if r != "reviewer") or "officer"
+            registry.add_member("1001", service_number=number, name=name, rank=rank, unit=unit, roles=plain)
+        registry.grant_roles("2002", "4004", "reviewer")  # a privileged role: the Commissioner grants it
         for name in ("commissioner", "department"):
             init_key(keys, name, DEMO_PASSPHRASE)  # type: ignore[arg-type]
         registry.add_computer("1001", asset_tag="PC-0042", hostname="pio-02", addresses=["127.0.0.1"])

@@ -11,7 +11,8 @@ details); nothing in between catches and rewraps them.
     ├── InputError             a post or request the checker cannot take
     │   ├── EmptyTextError     the text is empty or only whitespace
     │   ├── TextTooLongError   the text is over the contract's 64 KiB
-    │   └── EncodingError      the bytes are not valid UTF-8
+    │   ├── EncodingError      the bytes are not valid UTF-8
+    │   └── CheckTimeoutError  the post took longer to check than the pack allows
     ├── ModelError             the trained model is missing or unreadable
     ├── CorpusError            a training-corpus line is malformed
     ├── RegistryError          a registry request that cannot be carried out
@@ -30,6 +31,7 @@ from __future__ import annotations
 __all__ = [
     "AccessDeniedError",
     "AuditError",
+    "CheckTimeoutError",
     "ConflictError",
     "CorpusError",
     "DatabaseError",
@@ -73,6 +75,10 @@ class TextTooLongError(InputError):
 
 class EncodingError(InputError):
     """The input bytes are not valid UTF-8."""
+
+
+class CheckTimeoutError(InputError):
+    """The post took longer to check than the pack's limit; it is not allowed, nor blocked."""
 
 
 class ModelError(PostguardError):

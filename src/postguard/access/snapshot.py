@@ -58,7 +58,7 @@ class Snapshot:
 
 def load_snapshot(db: Database, trusted: PublicKey | None) -> Snapshot:
     """Read the registry; without the commissioner's public key no permission is honoured."""
-    with db.session() as session:
+    with db.reading() as session:
         snap = Snapshot(loaded_at=time.monotonic())
         for m in session.scalars(select(Member)):
             snap.members[m.service_number] = m.active

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 from postguard.checks.normalise import NormalText, normalise
 from postguard.checks.segment import sentences
 from postguard.checks.types import Context, Finding, Post
+from postguard.errors import CheckTimeoutError
 
 __all__ = ["AnalysedPost"]
 
@@ -23,6 +26,17 @@ class AnalysedPost:
 
     post: Post
     cache: dict[str, Any] = field(default_factory=dict)
+    #: ``time.monotonic()`` by which the check must end (patterns are searched with what is left).
+    deadline: float = math.inf
+
+    def time_left(self) -> float:
+        """Seconds left for this check; raises :class:`CheckTimeoutError` when none are."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise CheckTimeoutError(
+                "The post took too long to check, so it was not allowed: shorten or simplify it."
+            )
+        return min(left, 3600.0)
 
     @cached_property
     def normal(self) -> NormalText:

@@ -12,6 +12,7 @@ without one, a claim is taken at face value (contract.md).
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Protocol
 
@@ -86,7 +87,7 @@ class Checker:
     def check_post(self, post: Post) -> Report:
         if not post.context.represents_department:
             return Report("allow", policy_version=self.policy_version)
-        analysed = AnalysedPost(post)
+        analysed = AnalysedPost(post, deadline=time.monotonic() + self.pack.limits.check_seconds)
         found: list[Finding] = []
         for detector in self.detectors:
             found.extend(detector.detect(analysed))

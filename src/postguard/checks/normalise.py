@@ -158,7 +158,10 @@ _LEET = {
     "|": "l",
     "€": "e",
 }
-_LEET_TOKEN = re.compile(r"[A-Za-z0-9@$!|€]*[A-Za-z][A-Za-z0-9@$!|€]*")
+# A run of word and look-alike characters (matched once per run: linear in the text's length);
+# only runs with a letter in them are read as leetspeak.
+_LEET_RUN = re.compile(r"[A-Za-z0-9@$!|€]+")
+_LETTER = re.compile(r"[A-Za-z]")
 _NOT_LEET = re.compile(
     r"^(?:\d+(?:st|nd|rd|th|s|am|pm|a|p|h|hr|hrs|km|kg|mph|kph|ft|in|m|mm|cm|k|x|yo|yrs|g|lbs?)"
     r"|[A-Z]+\d+[A-Z]*|\d+[A-Z]+\d*|[A-Za-z]\d+|[A-Za-z]{1,3}\d{2,}|.*\d{3,}.*)$"
@@ -235,12 +238,16 @@ def _unleet(token: str) -> str:
     return "".join(chars)
 
 
+def _leet_tokens(text: str) -> list[str]:
+    return [m.group() for m in _LEET_RUN.finditer(text) if _LETTER.search(m.group())]
+
+
 def _quick(text: str) -> bool:
     """True when the text needs no normalisation at all (the common case)."""
     return (
         text.isascii()
         and text.isprintable()
-        and not any(_unleet(m.group()) != m.group() for m in _LEET_TOKEN.finditer(text))
+        and not any(_unleet(token) != token for token in _leet_tokens(text))
         and _SPACED.search(text) is None
         and _MASKED.search(text) is None
     )
@@ -276,8 +283,10 @@ def normalise(text: str) -> NormalText:
             starts.append(i)
             ends.append(i + 1)
     joined = "".join(chars)
-    for match in _LEET_TOKEN.finditer(joined):
+    for match in _LEET_RUN.finditer(joined):
         token = match.group()
+        if _LETTER.search(token) is None:
+            continue
         fixed = _unleet(token)
         if fixed != token:
             chars[match.start() : match.end()] = list(fixed)

@@ -136,7 +136,7 @@ def access_report(
         opened = open_registry(database)
         when = parse_when(since, "--since")
         counts: Counter[tuple[str, str, str, str, str]] = Counter()
-        with opened.db.session() as session:
+        with opened.db.reading() as session:
             for entry in entries(session, since=when, action="access.decide"):
                 d = entry["detail"]
                 if denied_only and d.get("allowed"):

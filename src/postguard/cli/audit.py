@@ -110,7 +110,7 @@ def audit_export(
     with translate_errors():
         opened = open_registry(database)
         when = parse_when(since, "--since")
-        with opened.db.session() as session:
+        with opened.db.reading() as session:
             fh = output.open("w", encoding="utf-8") if output else sys.stdout
             count = 0
             for row in entries(session, since=when):

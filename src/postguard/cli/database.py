@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from postguard.cli.common import err, out, translate_errors
+from postguard.cli.common import err, out, settings_with, translate_errors
 from postguard.cli.records import DatabaseOption, KeysDirOption, open_registry, passphrase_for
 from postguard.errors import SigningKeyError
 from postguard.keys import KEY_NAMES, KeyName, init_key, load_public
+
+
+class _KeysOnly:
+    """The settings a keys command needs; it opens no database."""
+
+    def __init__(self, keys_dir: Path | None) -> None:
+        self.settings = settings_with(keys_dir=keys_dir)
+
+
+def _keys_only(keys_dir: Path | None) -> _KeysOnly:
+    return _KeysOnly(keys_dir)
+
 
 db_app = typer.Typer(help="Create and migrate the registry database.", no_args_is_help=True)
 keys_app = typer.Typer(
@@ -27,7 +40,7 @@ def upgrade_command(
     Example: postguard db upgrade --database postgresql+psycopg://postgres@127.0.0.1/test
     """
     with translate_errors():
-        opened = open_registry(database, migrate_check=False)
+        opened = open_registry(database, migrate_check=False, create=True)
         before, after = opened.db.upgrade(revision)
     if before == after:
         out.print(f"The database is at revision {after} already; nothing to do.")
@@ -61,7 +74,7 @@ def init_command(
     Only an empty registry takes this; after it, that member adds the others.
     """
     with translate_errors():
-        opened = open_registry(database, migrate_check=False)
+        opened = open_registry(database, migrate_check=False, create=True)
         opened.db.upgrade()
         opened.registry.bootstrap(service_number=service_number, name=name, rank=rank, unit=unit)
     out.print(f"Registry ready; {service_number} ({name}) is its first member, with the it_admin role.")
@@ -87,7 +100,7 @@ def keys_init_command(
         fail(f"--name must be one of {', '.join(KEY_NAMES)}.")
     key_name: KeyName = "commissioner" if name == "commissioner" else "department"
     with translate_errors():
-        opened = open_registry(keys_dir=keys_dir, migrate_check=False)
+        opened = _keys_only(keys_dir)
         if (opened.settings.keys_dir / f"{key_name}.key").exists() and not overwrite:
             from postguard.cli.common import fail
 
@@ -108,7 +121,7 @@ def keys_init_command(
 def keys_show_command(keys_dir: KeysDirOption = None) -> None:
     """Show the public keys in the keys folder and their ids."""
     with translate_errors():
-        opened = open_registry(keys_dir=keys_dir, migrate_check=False)
+        opened = _keys_only(keys_dir)
         for key_name in KEY_NAMES:
             try:
                 public = load_public(opened.settings.keys_dir, key_name)

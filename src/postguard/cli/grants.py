@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from postguard.cli.common import fail, out, translate_errors
+from postguard.cli.common import fail, out, settings_with, translate_errors
 from postguard.cli.records import (
     ActorOption,
     DatabaseOption,
@@ -294,9 +294,7 @@ def permit_verify(
                 fail(f"no public key file at '{public_key}'.")
             trusted = PublicKey.from_pem(public_key.read_bytes(), str(public_key))
         else:
-            trusted = load_public(
-                open_registry(keys_dir=keys_dir, migrate_check=False).settings.keys_dir, "commissioner"
-            )
+            trusted = load_public(settings_with(keys_dir=keys_dir).keys_dir, "commissioner")
         if not document.is_file():
             fail(f"no document at '{document}'.")
         check = verify_document(document.read_bytes(), trusted)

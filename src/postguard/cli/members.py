@@ -94,6 +94,25 @@ def member_change(
     emit(member_dict(member), as_json, title=f"member {service_number} changed")
 
 
+@member_app.command("grant")
+def member_grant(
+    service_number: Annotated[str, typer.Argument(metavar="SERVICE_NO")],
+    roles: Annotated[str, typer.Option(help="Comma-separated roles to add, e.g. reviewer.")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a member more roles. The Commissioner grants the privileged ones (reviewer,
+    commissioner, as the pack says); nobody grants roles to themself.
+
+    Example: postguard member grant 4004 --roles reviewer --actor 2002
+    """
+    with translate_errors():
+        opened = open_registry(database)
+        member = opened.registry.grant_roles(opened.actor(actor), service_number, roles)
+    emit(member_dict(member), as_json, title=f"member {service_number}: roles granted")
+
+
 @member_app.command("revoke")
 def member_revoke(
     service_number: Annotated[str, typer.Argument(metavar="SERVICE_NO")],

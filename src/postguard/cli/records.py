@@ -60,12 +60,15 @@ KeysDirOption = Annotated[
 class Opened:
     """The registry, its grants and the settings behind them, for one command."""
 
-    def __init__(self, settings: Settings, *, migrate_check: bool = True) -> None:
+    def __init__(self, settings: Settings, *, migrate_check: bool = True, create: bool = False) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, create=create)
         if migrate_check:
             self.db.require_current()
-        self.registry = Registry(self.db, origin=default_origin(), clauses=build_pack(settings).covering())
+        pack = build_pack(settings)
+        self.registry = Registry(
+            self.db, origin=default_origin(), clauses=pack.covering(), governance=pack.governance
+        )
         self.grants = Grants(self.registry, settings.keys_dir)
 
     def actor(self, given: str | None) -> str | None:
@@ -73,14 +76,18 @@ class Opened:
 
 
 def open_registry(
-    database: str | None = None, keys_dir: Path | None = None, *, migrate_check: bool = True
+    database: str | None = None,
+    keys_dir: Path | None = None,
+    *,
+    migrate_check: bool = True,
+    create: bool = False,
 ) -> Opened:
     overrides: dict[str, Any] = {}
     if database:
         overrides["database_url"] = database
     if keys_dir:
         overrides["keys_dir"] = keys_dir
-    opened = Opened(Settings(**overrides), migrate_check=migrate_check)
+    opened = Opened(Settings(**overrides), migrate_check=migrate_check, create=create)
     context = get_current_context(silent=True)
     if context is not None:  # close the database's connections when the command ends
         context.call_on_close(opened.db.engine.dispose)

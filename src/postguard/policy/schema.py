@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from typing import Literal, get_args
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
@@ -20,8 +21,10 @@ __all__ = [
     "ClausePattern",
     "Concept",
     "DecisionRule",
+    "Governance",
     "Identification",
     "ItemMatch",
+    "Limits",
     "MediaRules",
     "PolicyInfo",
     "PolicyPack",
@@ -85,8 +88,8 @@ class ClausePattern(_Strict):
         if value is None:
             return value
         try:
-            re.compile(value)
-        except re.error as exc:
+            regex.compile(value)
+        except regex.error as exc:
             raise ValueError(f"regex does not compile: {exc}") from exc
         return value
 
@@ -134,8 +137,8 @@ class Clause(_Strict):
     def _neutral_compiles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         for value in values:
             try:
-                re.compile(value)
-            except re.error as exc:
+                regex.compile(value)
+            except regex.error as exc:
                 raise ValueError(f"{value!r} does not compile: {exc}") from exc
         return values
 
@@ -211,6 +214,33 @@ class AccessRules(_Strict):
     how_to_ask: str = "Ask the Information Technology Unit for an authorisation, naming the site and why."
 
 
+class Limits(_Strict):
+    """Bounds on the work one check may take."""
+
+    check_seconds: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Longest a post may take to check; a post that takes longer is refused as "
+        "unreadable (never allowed), and its check stops.",
+    )
+
+
+class Governance(_Strict):
+    """Who may give the roles that approve posts and permissions."""
+
+    privileged_roles: tuple[str, ...] = Field(
+        ("commissioner", "reviewer"),
+        description="Roles that let a member approve posts or grant permissions; giving one is a "
+        "grant (see grant_by), never an ordinary change.",
+    )
+    grant_by: Literal["commissioner", "two-it-admins"] = Field(
+        "commissioner",
+        description="commissioner: only the Commissioner grants a privileged role (while there is "
+        "none, an it_admin may grant the first); two-it-admins: one it_admin asks, a second confirms.",
+    )
+
+
 class WorkflowRules(_Strict):
     """How drafts become publications: approvals, and how long a submission may wait."""
 
@@ -234,6 +264,8 @@ class PolicyPack(_Strict):
     decision_rules: tuple[DecisionRule, ...]
     access: AccessRules = AccessRules()
     workflow: WorkflowRules = WorkflowRules()
+    limits: Limits = Limits()
+    governance: Governance = Governance()
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyPack:

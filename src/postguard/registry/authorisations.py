@@ -108,12 +108,12 @@ class Authorisations:
         return revoke(self.registry, actor, Authorisation, code, reason, self._computers_clause)
 
     def list_authorisations(self) -> list[dict[str, Any]]:
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             return [
                 authorisation_dict(a)
                 for a in session.scalars(select(Authorisation).order_by(Authorisation.id))
             ]
 
     def get_authorisation(self, code: str) -> dict[str, Any]:
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             return authorisation_dict(by_code(session, Authorisation, code, "authorisation"))

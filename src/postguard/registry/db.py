@@ -1,10 +1,15 @@
 """The database: engine, sessions and migrations, for SQLite and PostgreSQL.
 
 ``Database(url)`` makes the engine. On SQLite it turns on WAL (readers do not
-block the writer), a 30-second busy timeout and foreign keys, and starts every
-transaction with ``BEGIN IMMEDIATE`` so that writers queue for the lock
-instead of failing on upgrade. On PostgreSQL the audit chain serialises its
-appends with an advisory lock (see :mod:`postguard.audit.chain`).
+block the writer, nor the writer the readers), a 30-second busy timeout and
+foreign keys. A write transaction (:meth:`Database.session`) starts with
+``BEGIN IMMEDIATE``, so writers queue for the one lock instead of failing on
+upgrade; a read (:meth:`Database.reading`) starts a plain deferred ``BEGIN`` and
+never takes the write lock, so no read waits on a writer. A new SQLite file is
+created readable by its owner only (its WAL and shared-memory files follow its
+mode), and only by :meth:`Database.create`: opening a file that is not there is
+an error, never a new empty database. On PostgreSQL the audit chain serialises
+its appends with an advisory lock (see :mod:`postguard.audit.chain`).
 
 ``upgrade()`` runs the Alembic migrations shipped in the package; every other
 use of the database first checks that it is at the head revision.
@@ -12,6 +17,7 @@ use of the database first checks that it is at the head revision.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -41,21 +47,33 @@ def _alembic_config() -> Config:
 class Database:
     """One database (by SQLAlchemy URL), its engine and its sessions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, create: bool = False) -> None:
         self.url = url
         try:
             self.engine: Engine = create_engine(url, echo=echo, **self._engine_options(url))
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise DatabaseError(f"Cannot use the database URL '{url}': {exc}") from None
+        self.file: Path | None = None
         if self.engine.dialect.name == "sqlite" and url not in ("sqlite://", "sqlite:///:memory:"):
             folder = self.engine.url.database
-            parent = Path(folder).resolve().parent if folder else None
+            self.file = Path(folder).resolve() if folder else None
+            parent = self.file.parent if self.file else None
             if parent is not None and not parent.is_dir():
                 raise DatabaseError(f"Cannot use the database '{url}': the folder {parent} does not exist.")
+            if self.file is not None and not self.file.exists():
+                if not create:
+                    raise DatabaseError(
+                        f"There is no database at '{self.file}': create it with 'postguard db init' (or "
+                        "'postguard db upgrade'), or point POSTGUARD_DATABASE_URL at the one in use."
+                    )
+                os.close(os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(postguard_read=True), expire_on_commit=False
+        )
 
     @staticmethod
     def _engine_options(url: str) -> dict[str, Any]:
@@ -69,8 +87,18 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
+        """A write session in one transaction: committed on success, rolled back on error."""
         with self.sessions() as session:
+            try:
+                with session.begin():
+                    yield session
+            except OperationalError as exc:
+                raise DatabaseError(f"The database '{self._safe_url()}' failed: {exc.orig}") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session: it never takes the write lock, so no writer holds it up."""
+        with self.read_sessions() as session:
             try:
                 with session.begin():
                     yield session
@@ -125,4 +153,4 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("postguard_read") else "BEGIN IMMEDIATE")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -36,6 +37,7 @@ __all__ = [
     "Base",
     "Computer",
     "Credential",
+    "Dispute",
     "Draft",
     "Member",
     "OfficialAccount",
@@ -43,6 +45,7 @@ __all__ = [
     "PersonalDevice",
     "Publication",
     "Review",
+    "RoleRequest",
     "SignInFailure",
     "UtcDateTime",
     "WebSession",
@@ -289,6 +292,7 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime | None]
 
     member: Mapped[Member] = relationship()
 
@@ -300,6 +304,48 @@ class SignInFailure(Base):
     service_number: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[dt.datetime]
+
+
+class Dispute(Base):
+    """A reviewer's word that a finding is wrong, and (once confirmed) a second person's."""
+
+    __tablename__ = "dispute"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    submission: Mapped[int] = mapped_column(Integer)
+    clause: Mapped[str] = mapped_column(String(32))
+    evidence: Mapped[str] = mapped_column(Text)
+    span_start: Mapped[int] = mapped_column(Integer)
+    span_end: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    disputed_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    at: Mapped[dt.datetime]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    confirmed_at: Mapped[dt.datetime | None]
+
+    disputed_by: Mapped[Member] = relationship(foreign_keys=[disputed_by_id])
+    confirmed_by: Mapped[Member | None] = relationship(foreign_keys=[confirmed_by_id])
+
+
+class RoleRequest(Base):
+    """A grant of privileged roles waiting for the second person the pack requires."""
+
+    __tablename__ = "role_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    roles: Mapped[list[str]] = mapped_column(default=list)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    requested_at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(16))  # pending | granted | refused
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    decided_at: Mapped[dt.datetime | None]
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    requested_by: Mapped[Member] = relationship(foreign_keys=[requested_by_id])
 
 
 class AuditEntry(Base):

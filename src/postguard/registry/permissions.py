@@ -216,7 +216,7 @@ class Permissions:
         """The checker's :class:`~postguard.checks.engine.PermissionResolver`."""
         result = self.honoured(permission_id)
         if result.valid:
-            with self.registry.db.session() as session:
+            with self.registry.db.reading() as session:
                 row = session.scalar(select(Permission).where(Permission.code == permission_id))
                 if row is not None and row.kind != "confidential-release":
                     return False, f"{permission_id} is a {row.kind} permission, not a confidential release"
@@ -227,20 +227,20 @@ class Permissions:
     ) -> Honoured:
         """Whether permission ``code`` is in force at ``at`` (now), and why (not)."""
         trusted = trusted or load_public(self.keys_dir, "commissioner")
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             row = session.scalar(select(Permission).where(Permission.code == code))
             if row is None:
                 return Honoured(False, f"no permission {code} is on record")
             return _judged(session, row, at or utcnow(), trusted)
 
     def list_permissions(self) -> list[dict[str, Any]]:
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             return [permission_dict(p) for p in session.scalars(select(Permission).order_by(Permission.id))]
 
     def list_judged(self, *, at: dt.datetime | None = None) -> list[dict[str, Any]]:
         """Every permission with ``honoured`` and ``why``: one session and one key load for all."""
         when, trusted = at or utcnow(), load_public(self.keys_dir, "commissioner")
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             gone = revoked(session, "permission")
             rows = []
             for p in session.scalars(select(Permission).order_by(Permission.id)):
@@ -249,7 +249,7 @@ class Permissions:
             return rows
 
     def get_permission(self, code: str) -> tuple[Permission, dict[str, Any]]:
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             row = by_code(session, Permission, code, "permission")
             return row, permission_dict(row)
 

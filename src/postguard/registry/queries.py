@@ -24,7 +24,7 @@ class RegistryQueries:
     db: Database
 
     def read(self, fn: Callable[[Session], R]) -> R:
-        with self.db.session() as session:
+        with self.db.reading() as session:
             return fn(session)
 
     # Look-ups ---------------------------------------------------------------

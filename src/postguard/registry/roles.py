@@ -25,6 +25,7 @@ _OVERSIGHT = frozenset({"it_admin", "commissioner", "auditor", "reviewer"})
 _TABLE: dict[str, frozenset[str]] = {
     # The registry (writes).
     "member": frozenset({"it_admin"}),
+    "member.grant": frozenset({"it_admin", "commissioner"}),
     "computer": frozenset({"it_admin"}),
     "device": frozenset({"it_admin"}),
     "account": frozenset({"it_admin"}),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from postguard.audit.chain import AuditRecord, append, serialise
 from postguard.errors import AccessDeniedError, ConflictError, NoActorError, ValidationError
-from postguard.policy.schema import Concept
+from postguard.policy.schema import Concept, Governance
 from postguard.registry.db import Database
+from postguard.registry.governance import check_roles
 from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
 from postguard.registry.queries import RegistryQueries
 from postguard.registry.records import (
@@ -49,10 +51,16 @@ __all__ = [
     "computer_dict",
     "device_dict",
     "member_dict",
+    "request_origin",
 ]
 
 T = TypeVar("T", Member, Computer, PersonalDevice, OfficialAccount)
 R = TypeVar("R")
+
+
+#: Where the request being served comes from (``api:ADDRESS``, ``web:ADDRESS``); set by the
+#: service for each request, and recorded on every audit entry that names no origin of its own.
+request_origin: ContextVar[str] = ContextVar("postguard_request_origin", default="")
 
 
 def _default_clauses() -> dict[Concept, str]:
@@ -69,10 +77,21 @@ class Registry(RegistryQueries):
     shipped pack's when not given); audit entries are filed under them.
     """
 
-    def __init__(self, db: Database, *, origin: str = "", clauses: dict[Concept, str] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        origin: str = "",
+        clauses: dict[Concept, str] | None = None,
+        governance: Governance | None = None,
+    ) -> None:
         self.db = db
         self.origin = origin
         self.clauses = clauses or _default_clauses()
+        self.governance = governance or Governance()
+        #: Goes up with every committed write, so what this process cached about members and
+        #: tokens is asked again at once (other processes ask again within their cache's time).
+        self.generation = 0
 
     def clause(self, concept: Concept | None) -> str:
         return self.clauses[concept] if concept else ""
@@ -94,7 +113,8 @@ class Registry(RegistryQueries):
         return member
 
     def audit(self, session: Session, record: AuditRecord) -> None:
-        append(session, record if record.origin or not self.origin else _with_origin(record, self.origin))
+        origin = record.origin or request_origin.get() or self.origin
+        append(session, record if record.origin or not origin else _with_origin(record, origin))
 
     @contextmanager
     def acting(self, actor: str | None, action: str) -> Iterator[tuple[Session, Member]]:
@@ -104,6 +124,7 @@ class Registry(RegistryQueries):
                 serialise(session)  # several service processes may share one PostgreSQL database
                 member = self._actor(session, actor, action)
                 yield session, member
+            self.generation += 1
         except AccessDeniedError as exc:
             with self.db.session() as session:
                 self.audit(
@@ -125,11 +146,11 @@ class Registry(RegistryQueries):
         kind: RecordKind[T],
         actor: str | None,
         taken: Select[int],
-        build: Callable[[Session], T],
+        build: Callable[[Session, Member], T],
     ) -> T:
         action = f"{kind.noun}.add"
-        with self.acting(actor, action) as (session, _):
-            row = build(session)
+        with self.acting(actor, action) as (session, acting_member):
+            row = build(session, acting_member)
             if session.scalar(taken) is not None:
                 raise ConflictError(f"A {kind.what} '{kind.key(row)}' exists already.")
             session.add(row)
@@ -155,10 +176,13 @@ class Registry(RegistryQueries):
         *,
         verb: str = "change",
         extra: dict[str, Any] | None = None,
+        check: Callable[[Session, Member, T], None] | None = None,
     ) -> T:
         action = f"{kind.noun}.{verb}"
-        with self.acting(actor, action) as (session, _):
+        with self.acting(actor, action) as (session, acting_member):
             row = row_of(session)
+            if check is not None:
+                check(session, acting_member, row)
             before = kind.describe(row)
             apply(session, row)
             row.updated_at = utcnow()
@@ -210,12 +234,13 @@ class Registry(RegistryQueries):
             raise ValidationError("a member needs a service number and a name.")
         parsed = parse_roles(roles)
         number = service_number.strip()
-        return self._add(
-            MEMBERS,
-            actor,
-            select(Member.id).where(Member.service_number == number),
-            lambda _s: _new_member(number, name.strip(), rank, unit, parsed),
-        )
+        _no_nul(number, name, rank, unit)
+
+        def build(session: Session, acting: Member) -> Member:
+            check_roles(session, self.governance, acting, None, [], parsed)
+            return _new_member(number, name.strip(), rank, unit, parsed)
+
+        return self._add(MEMBERS, actor, select(Member.id).where(Member.service_number == number), build)
 
     def change_member(self, actor: str | None, service_number: str, **changes: Any) -> Member:
         unknown = set(changes) - {"name", "rank", "unit", "roles", "active"}
@@ -226,9 +251,36 @@ class Registry(RegistryQueries):
             changes["roles"] = parse_roles(changes["roles"])
         if not changes:
             raise ValidationError("nothing to change: give a new name, rank, unit or roles.")
+        _no_nul(*(str(v) for k, v in changes.items() if k in ("name", "rank", "unit")))
         verb = "revoke" if changes.get("active") is False else "change"
+
+        def check(session: Session, acting: Member, target: Member) -> None:
+            after = changes.get("roles", target.roles)
+            active = changes.get("active", target.active) is not False
+            check_roles(session, self.governance, acting, target, target.roles, after, active_after=active)
+
         return self._change(
-            MEMBERS, actor, lambda s: self.member(s, service_number), self._setting(changes), verb=verb
+            MEMBERS,
+            actor,
+            lambda s: self.member(s, service_number),
+            self._setting(changes),
+            verb=verb,
+            check=check,
+        )
+
+    def grant_roles(self, actor: str | None, service_number: str, roles: list[str] | str) -> Member:
+        """Give ``service_number`` more roles: privileged ones by the rules of the pack's governance."""
+        adding = parse_roles(roles)
+
+        def check(session: Session, acting: Member, target: Member) -> None:
+            after = sorted({*target.roles, *adding})
+            check_roles(session, self.governance, acting, target, target.roles, after)
+
+        def apply(_session: Session, target: Member) -> None:
+            target.roles = sorted({*target.roles, *adding})
+
+        return self._change(
+            MEMBERS, actor, lambda s: self.member(s, service_number), apply, verb="grant", check=check
         )
 
     # Computers and devices ----------------------------------------------------
@@ -247,7 +299,7 @@ class Registry(RegistryQueries):
             raise ValidationError("a department computer needs an asset tag.")
         parsed = parse_addresses(addresses or [])
 
-        def build(_session: Session) -> Computer:
+        def build(_session: Session, _acting: Member) -> Computer:
             now = utcnow()
             return Computer(
                 asset_tag=tag,
@@ -279,7 +331,7 @@ class Registry(RegistryQueries):
         if not ident:
             raise ValidationError("a personally owned device needs an identifier (serial, IMEI or MAC).")
 
-        def build(session: Session) -> PersonalDevice:
+        def build(session: Session, _acting: Member) -> PersonalDevice:
             now = utcnow()
             return PersonalDevice(
                 identifier=ident,
@@ -316,7 +368,7 @@ class Registry(RegistryQueries):
         if not platform or not handle:
             raise ValidationError("an official account needs a platform and a handle.")
 
-        def build(_session: Session) -> OfficialAccount:
+        def build(_session: Session, _acting: Member) -> OfficialAccount:
             now = utcnow()
             return OfficialAccount(
                 platform=platform, handle=handle, active=True, created_at=now, updated_at=now
@@ -369,6 +421,11 @@ class Registry(RegistryQueries):
             self._setting({"active": False}),
             verb="revoke",
         )
+
+
+def _no_nul(*values: str) -> None:
+    if any("\x00" in value for value in values):
+        raise ValidationError("a name, rank, unit or identifier may not contain a NUL character.")
 
 
 def _new_member(service_number: str, name: str, rank: str, unit: str, roles: list[str]) -> Member:

@@ -64,7 +64,7 @@ def resolve_token(registry: Registry, token: str) -> TokenHolder | None:
     """The active member a presented token acts for, or ``None``."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    with registry.db.session() as session:
+    with registry.db.reading() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token)))
         if row is None or row.revoked_at is not None:
             return None

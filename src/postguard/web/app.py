@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http.cookies import SimpleCookie
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postguard import __version__
@@ -19,10 +21,11 @@ from postguard.access.point import AccessPoint
 from postguard.factory import build_checker, build_pack
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
-from postguard.registry.service import Registry
+from postguard.registry.service import Registry, request_origin
+from postguard.registry.signin import session_holder
 from postguard.settings import Settings
 from postguard.web import pages
-from postguard.web.deps import State
+from postguard.web.deps import SESSION_COOKIE, State, token_holder
 from postguard.web.pages import install_page_handlers, mount_static
 from postguard.web.problems import install_problem_handlers, problem
 from postguard.web.routes import access, audit, check, drafts, registry, session
@@ -45,9 +48,25 @@ _SECURITY_HEADERS = {
 }
 
 
+class _BodyTooLargeError(Exception):
+    pass
+
+
+#: API paths a caller may use before signing in (signing in itself, and the API's description).
+_OPEN_API = {("POST", "/api/v1/session"), ("GET", "/openapi.json")}
+
+
 class Guard:
-    """Pure ASGI middleware (cheaper than ``@app.middleware``): refuses a body over MAX_BODY by its
-    Content-Length, and adds the security headers to every answer that has not set its own."""
+    """Pure ASGI middleware (cheaper than ``@app.middleware``), in front of everything:
+
+    - every answer gets the security headers, where it has not set its own;
+    - each request's origin (``api:ADDRESS`` or ``web:ADDRESS``) is what its audit entries
+      record (:data:`postguard.registry.service.request_origin`);
+    - an API request with no valid token or session is refused (401) before its body is
+      read, so nobody can make the service read megabytes without signing in;
+    - a body is refused (413) once it passes ``MAX_BODY``, whether its Content-Length says so
+      or it streams in chunks without one.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -57,16 +76,39 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path, method = scope.get("path", ""), scope.get("method", "")
+        client = scope.get("client")
+        address = client[0] if client else "-"
+        request_origin.set(f"{'api' if path.startswith('/api/') else 'web'}:{address}")
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY):
-                response = problem(
-                    413, "too-large", "Request too large", f"The body is over {MAX_BODY // 1024} KiB."
-                )
-                await self._with_headers(response)(scope, receive, send)
+                await self._refuse(scope, receive, send, *_TOO_LARGE)
                 return
+        if path.startswith("/api/") and (method, path) not in _OPEN_API:
+            signed_in = await run_in_threadpool(_has_caller, scope)
+            if not signed_in:
+                await self._refuse(
+                    scope, receive, send, 401, "unauthenticated", "Not signed in",
+                    "Sign in (POST /api/v1/session), or give a valid API token: "
+                    "'Authorization: Bearer pgt_...'.",
+                )  # fmt: skip
+                return
+        started = False
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:
+                    raise _BodyTooLargeError
+            return message
 
         async def send_guarded(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = [
                     *message.get("headers", []),
@@ -74,18 +116,44 @@ class Guard:
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_guarded)
+        try:
+            await self.app(scope, counted, send_guarded)
+        except _BodyTooLargeError:
+            if not started:
+                await self._refuse(scope, receive, send, *_TOO_LARGE)
 
-    def _with_headers(self, response: Response) -> Response:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, kind: str, title: str, detail: str
+    ) -> None:
+        response = problem(status, kind, title, detail)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        return response
+        await response(scope, receive, send)
+
+
+_TOO_LARGE = (413, "too-large", "Request too large", f"The body is over {MAX_BODY // 1024} KiB.")
+
+
+def _has_caller(scope: Scope) -> bool:
+    """Whether the request carries a valid API token or session cookie (the body unread)."""
+    state: State | None = getattr(scope["app"].state, "postguard", None)
+    if state is None:
+        return True  # the app is starting; the routes' own checks still apply
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return token_holder(state, token.strip()) is not None
+    cookie = SimpleCookie(headers.get("cookie", "")).get(SESSION_COOKIE)
+    return cookie is not None and session_holder(state.registry, cookie.value) is not None
 
 
 def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.database_url)
     db.require_current()
-    reg = Registry(db, origin="api", clauses=build_pack(settings).covering())
+    pack = build_pack(settings)
+    reg = Registry(db, origin="api", clauses=pack.covering(), governance=pack.governance)
     grants = Grants(reg, settings.keys_dir)
     checker = build_checker(settings, permissions=grants)
     log.info(

@@ -83,7 +83,7 @@ def dashboard(
     decisions: dict[str, list[int]] = {k: [0] * days for k in ("allowed", "refused", "approved", "returned")}
     by_unit: Counter[tuple[str, str]] = Counter()
     units = {m["service_number"]: m["unit"] or "(no unit)" for m in registry.members()}
-    with registry.db.session() as session:
+    with registry.db.reading() as session:
         for entry in entries(session, since=since, actions=(*_CHECKS, *_DECISIONS)):
             i = index.get(str(entry["at"])[:10])
             if i is None:

@@ -21,7 +21,7 @@ from postguard.registry.tokens import TokenHolder, resolve_token
 from postguard.settings import Settings
 from postguard.workflow import Workflow
 
-__all__ = ["Caller", "ServiceDep", "State", "require", "set_session_cookie"]
+__all__ = ["Caller", "ServiceDep", "State", "require", "set_session_cookie", "token_holder"]
 
 
 @dataclass
@@ -32,7 +32,7 @@ class State:
     checker: Checker
     access: AccessPoint
     workflow: Workflow
-    tokens: dict[str, tuple[TokenHolder, float]] = field(default_factory=dict)
+    tokens: dict[str, tuple[TokenHolder, float, int]] = field(default_factory=dict)
 
 
 def _state(request: Request) -> State:
@@ -43,22 +43,25 @@ def _state(request: Request) -> State:
 ServiceDep = Annotated[State, Depends(_state)]
 
 
-#: How long a resolved token is trusted without asking the database again (a revoked token
-#: stops working within this time).
-TOKEN_TTL = 10.0
+#: How long a resolved token is trusted without asking the database again: a token revoked, or a
+#: role removed, by another process stops working within this time; by this process, at once.
+TOKEN_TTL = 2.0
 
 
-def _resolve(state: State, token: str) -> TokenHolder | None:
+def token_holder(state: State, token: str) -> TokenHolder | None:
+    """The member an API token acts for (cached for ``TOKEN_TTL``, and dropped at once when this
+    process changes the registry)."""
     now = time.monotonic()
     _tokens = state.tokens
+    generation = state.registry.generation
     hit = _tokens.get(token)
-    if hit is not None and hit[1] > now:
+    if hit is not None and hit[1] > now and hit[2] == generation:
         return hit[0]
     holder = resolve_token(state.registry, token)
     if len(_tokens) > 10_000:
         _tokens.clear()
     if holder is not None:  # a bad token is asked again each time, so it cannot fill the cache
-        _tokens[token] = (holder, now + TOKEN_TTL)
+        _tokens[token] = (holder, now + TOKEN_TTL, generation)
     return holder
 
 
@@ -95,7 +98,7 @@ def _session_caller(request: Request, state: State) -> TokenHolder | None:
 def _caller(request: Request, state: ServiceDep) -> TokenHolder:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    holder = _resolve(state, token.strip()) if scheme.lower() == "bearer" else None
+    holder = token_holder(state, token.strip()) if scheme.lower() == "bearer" else None
     if holder is None and not header:
         holder = _session_caller(request, state)
     if holder is None:

@@ -24,6 +24,7 @@ __all__ = [
     "PersonalDeviceIn",
     "ReturnIn",
     "RevokeIn",
+    "RolesIn",
     "ScheduleIn",
     "SubmitIn",
     "VerifyOut",
@@ -131,6 +132,12 @@ class MemberChangeIn(BaseModel):
     unit: str | None = Field(None, max_length=200)
     roles: list[Role] | None = Field(None, min_length=1, max_length=6)
     active: bool | None = None
+
+
+class RolesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[Role] = Field(min_length=1, max_length=6)
 
 
 class ComputerIn(BaseModel):

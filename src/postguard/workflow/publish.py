@@ -50,7 +50,7 @@ def publications(
     registry: Registry, status: str | None = None, *, draft: str | None = None
 ) -> list[dict[str, Any]]:
     """Every publication (newest first), or those with ``status``, or that of ``draft``."""
-    with registry.db.session() as session:
+    with registry.db.reading() as session:
         query = select(Publication, Draft.code).join(Draft, Publication.draft_id == Draft.id)
         if status:
             query = query.where(Publication.status == status)

@@ -50,7 +50,7 @@ class DraftQueries:
     registry: Registry
 
     def get(self, code: str) -> dict[str, Any]:
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             draft = find_draft(session, code)
             reviews = session.scalars(select(Review).where(Review.draft_id == draft.id).order_by(Review.id))
             return {
@@ -69,14 +69,14 @@ class DraftQueries:
 
     def counts(self) -> dict[str, int]:
         """How many drafts are in each state (every state listed, in workflow order)."""
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             rows = session.execute(select(Draft.state, func.count()).group_by(Draft.state)).all()
             found = {str(state): int(n) for state, n in rows}
         return {state: found.get(state, 0) for state in STATES}
 
     def queue(self, reviewer: str) -> list[dict[str, Any]]:
         """Submissions ``reviewer`` may act on (not their own, not yet approved by them), oldest first."""
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             me = self.registry.member(session, reviewer)
             drafts = session.scalars(
                 select(Draft)
@@ -91,7 +91,7 @@ class DraftQueries:
             return [{**draft_dict(d), "approved_by_me": d.id in mine} for d in drafts]
 
     def list(self, state: str | None = None, *, author: str | None = None) -> list[dict[str, Any]]:
-        with self.registry.db.session() as session:
+        with self.registry.db.reading() as session:
             query = select(Draft).order_by(Draft.id)
             if author:
                 query = query.join(Member, Draft.author_id == Member.id).where(

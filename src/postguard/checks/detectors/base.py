@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+import regex
 
 from postguard.checks.analysed import AnalysedPost
 from postguard.checks.scoring import Scorer
@@ -23,6 +25,9 @@ from postguard.errors import PolicyError
 from postguard.policy.schema import Clause, PolicyPack
 
 __all__ = ["REGISTRY", "Detector", "Pattern", "PatternDetector", "detector_for", "register"]
+
+if TYPE_CHECKING:
+    from regex import Pattern as Compiled
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +50,11 @@ class Pattern:
     unless: str | None = None
     flags: int = re.IGNORECASE
 
-    def compiled(self) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None]:
-        ctx = re.compile(self.context, self.flags) if self.context else None
-        unless = re.compile(self.unless, self.flags) if self.unless else None
-        return re.compile(self.regex, self.flags), ctx, unless
+    def compiled(self) -> tuple[Compiled[str], Compiled[str] | None, Compiled[str] | None]:
+        """The regexes, compiled by the ``regex`` engine, which can stop a search at a time limit."""
+        ctx = regex.compile(self.context, self.flags) if self.context else None
+        unless = regex.compile(self.unless, self.flags) if self.unless else None
+        return regex.compile(self.regex, self.flags), ctx, unless
 
 
 class Detector(ABC):
@@ -96,15 +102,27 @@ class PatternDetector(Detector):
         return tuple(p.id for p, *_ in self._compiled)
 
     def pattern_matches(self, post: AnalysedPost) -> list[tuple[int, int, Pattern]]:
-        """Spans (in the normalised text) where a pattern matched, and which."""
+        """Spans (in the normalised text) where a pattern matched, and which.
+
+        Every search runs with the time left for the check: a pattern that would take
+        longer stops, and the check fails as too slow rather than passing the post.
+        """
         text = post.text
         found: list[tuple[int, int, Pattern]] = []
-        for pattern, regex, context, unless in self._compiled:
-            if context is not None and context.search(text) is None:
-                continue
-            if unless is not None and unless.search(text) is not None:
-                continue
-            found.extend((m.start(), m.end(), pattern) for m in regex.finditer(text) if m.end() > m.start())
+        try:
+            for pattern, compiled, context, unless in self._compiled:
+                if context is not None and context.search(text, timeout=post.time_left()) is None:
+                    continue
+                if unless is not None and unless.search(text, timeout=post.time_left()) is not None:
+                    continue
+                found.extend(
+                    (m.start(), m.end(), pattern)
+                    for m in compiled.finditer(text, timeout=post.time_left())
+                    if m.end() > m.start()
+                )
+        except TimeoutError:
+            post.time_left()  # raises CheckTimeoutError once the deadline has passed
+            raise
         return found
 
     def pattern_finding(

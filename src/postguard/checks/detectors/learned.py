@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from postguard.checks.analysed import AnalysedPost
 from postguard.checks.detectors.base import PatternDetector
@@ -35,10 +36,10 @@ class LearnedDetector(PatternDetector):
 
     def __init__(self, pack: PolicyPack, clause: Clause, scorer: Scorer | None = None) -> None:
         super().__init__(pack, clause, scorer)
-        self._neutral = [re.compile(r) for r in clause.neutral]
+        self._neutral = [regex.compile(r) for r in clause.neutral]
 
-    def neutral(self, sentence: str) -> bool:
-        return any(r.fullmatch(sentence) for r in self._neutral)
+    def neutral(self, post: AnalysedPost, sentence: str) -> bool:
+        return any(r.fullmatch(sentence, timeout=post.time_left()) for r in self._neutral)
 
     def sentence_scores(self, post: AnalysedPost) -> npt.NDArray[np.float32] | None:
         if self.scorer is None or self.clause not in self.scorer.clauses or not self.policy_clause.learned:
@@ -94,7 +95,7 @@ class LearnedDetector(PatternDetector):
             for s, e, pattern in inside:
                 trace = f"pattern {pattern.id} ({pattern.score:.2f}); {name} {prob:.2f}"
                 findings.append(self.pattern_finding(post, s, e, pattern, max(pattern.score, prob), trace))
-            if not inside and prob >= threshold and not self.neutral(post.text[s_start:s_end]):
+            if not inside and prob >= threshold and not self.neutral(post, post.text[s_start:s_end]):
                 start, end = self._narrow(post, s_start, s_end)
                 explanation = self.policy_clause.explanation
                 findings.append(

@@ -28,7 +28,7 @@ def audit_page(
     limit: int = 100,
 ) -> HTMLResponse:
     needs(state, viewer, request, "audit.read")
-    with state.registry.db.session() as session:
+    with state.registry.db.reading() as session:
         rows = list(
             entries(
                 session,

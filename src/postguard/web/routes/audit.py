@@ -26,7 +26,7 @@ def audit_search(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     when = since if since is None or since.tzinfo else since.replace(tzinfo=dt.UTC)
-    with state.registry.db.session() as session:
+    with state.registry.db.reading() as session:
         return list(entries(session, since=when, actor=actor, clause=clause, action=action, limit=limit))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from postguard.checks.types import Context, Post
 from postguard.web.deps import ServiceDep, require
@@ -15,7 +16,11 @@ router = APIRouter(prefix="/api/v1", tags=["check"])
 
 @router.post("/check", dependencies=[require("check.post")], summary="Check a post against every clause")
 async def check_post(body: CheckIn, state: ServiceDep) -> dict[str, Any]:
-    """The contract's output line: decision, findings (and advice), for the post given."""
+    """The contract's output line: decision, findings (and advice), for the post given.
+
+    The check runs in the worker threads, never on the event loop, so a long post does not
+    hold up any other request; the pack's ``limits.check_seconds`` bounds it.
+    """
     context = Context.from_dict(body.context.model_dump() if body.context else None)
-    report = state.checker.check_post(Post(body.text, context))
+    report = await run_in_threadpool(state.checker.check_post, Post(body.text, context))
     return report.to_dict(body.id)

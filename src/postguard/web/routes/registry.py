@@ -25,10 +25,12 @@ from postguard.web.schemas import (
     PermissionIn,
     PersonalDeviceIn,
     RevokeIn,
+    RolesIn,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 MemberWriterDep = Annotated[TokenHolder, require("member.change")]
+GranterOfRolesDep = Annotated[TokenHolder, require("member.grant")]
 ComputerWriterDep = Annotated[TokenHolder, require("computer.add")]
 DeviceWriterDep = Annotated[TokenHolder, require("device.add")]
 GranterDep = Annotated[TokenHolder, require("authorisation.add")]
@@ -69,6 +71,14 @@ def change_member(
     if "roles" in changes:
         changes["roles"] = list(changes["roles"])
     member = state.registry.change_member(caller.service_number, service_number, **changes)
+    return member_dict(member)
+
+
+@router.post("/members/{service_number}/grant", summary="Grant roles (privileged ones: the Commissioner)")
+def grant_roles(
+    service_number: str, body: RolesIn, state: ServiceDep, caller: GranterOfRolesDep
+) -> dict[str, Any]:
+    member = state.registry.grant_roles(caller.service_number, service_number, list(body.roles))
     return member_dict(member)
 
 
