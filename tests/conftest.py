@@ -17,6 +17,7 @@ from postguard.keys import SigningKey, init_key, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
+from postguard.workflow import Workflow
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +92,11 @@ class World:
     keys_dir: Path
     commissioner_key: SigningKey
     department_key: SigningKey
+
+    @property
+    def workflow(self) -> Workflow:
+        """The workflow over this registry with the shipped checker."""
+        return Workflow(self.registry, self.grants, default_checker())
 
 
 PASSPHRASES = {"commissioner": "commissioner test passphrase", "department": "department test passphrase"}

@@ -153,8 +153,17 @@ def test_the_workflow_over_the_api(api: tuple[TestClient, dict[str, str]], world
     )
     own = client.post(f"/api/v1/drafts/{code}/approve", json={}, headers=_auth(tokens["PIO-1"]))
     assert own.status_code == 403
-    no_reason = client.post(f"/api/v1/drafts/{code}/approve", json={}, headers=_auth(reviewer))
-    assert no_reason.status_code == 422 and "record why" in no_reason.json()["detail"]
+    blocked = client.post(f"/api/v1/drafts/{code}/approve", json={"reason": "ok"}, headers=_auth(reviewer))
+    assert blocked.status_code == 422 and "blocks the post" in blocked.json()["detail"]
+    disputed = client.post(
+        f"/api/v1/drafts/{code}/disputes",
+        json={"clause": "A.iii.guilt", "reason": "Quoting the jury."},
+        headers=_auth(reviewer),
+    )
+    assert disputed.status_code == 201 and disputed.json()["disputes"][0]["confirmed_by"] is None
+    number = disputed.json()["disputes"][0]["id"]
+    same = client.post(f"/api/v1/drafts/{code}/disputes/{number}/confirm", headers=_auth(reviewer))
+    assert same.status_code == 403 and "another person" in same.json()["detail"]
     back = client.post(
         f"/api/v1/drafts/{code}/return", json={"comment": "Neutral wording, please."}, headers=_auth(reviewer)
     )

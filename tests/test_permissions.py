@@ -10,9 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import PASSPHRASES, World
+from postguard.checks.types import Post
 from postguard.errors import SigningKeyError, ValidationError
 from postguard.keys import init_key, load_public, load_signing
 from postguard.registry.documents import export_document, render_html, verify_document
+from postguard.registry.permissions import post_sha256
 
 
 def _permit(world: World, **overrides: object) -> str:
@@ -106,14 +108,41 @@ def test_change_resigns_and_keeps_it_honoured(world: World) -> None:
     assert world.grants.honoured(code).valid
 
 
-def test_confidential_release_scope_and_the_checkers_resolver(world: World) -> None:
-    code = _permit(world, kind="confidential-release", member="PIO-1", device=None, post="draft-17")
-    assert world.grants.check_permission(code, None) == (True, world.grants.honoured(code).reason)
+def test_a_confidential_release_is_honoured_only_for_its_member_post_kind_and_dates(world: World) -> None:
+    """Issue 11, item 3: a release issued for another member and another post approved a draft."""
+    post = Post("The victim, Shanice Morgan, is recovering.")
+    digest = post_sha256(post)
+    for_draft = _permit(world, kind="confidential-release", member="PIO-1", device=None, post="D-00017")
+    mine = world.grants.resolver(member="PIO-1", draft="D-00017")
+    assert mine.check_permission(for_draft, post) == (True, world.grants.honoured(for_draft).reason)
+    ok, why = world.grants.resolver(member="PIO-1", draft="D-00018").check_permission(for_draft, post)
+    assert not ok and "another post (D-00017)" in why
+    ok, why = world.grants.resolver(member="REV-1", draft="D-00017").check_permission(for_draft, post)
+    assert not ok and "issued for PIO-1, not REV-1" in why
+    by_text = _permit(world, kind="confidential-release", member=None, device=None, post=f"sha256:{digest}")
+    assert world.grants.resolver(member="REV-1").check_permission(by_text, post)[0]
+    changed = Post("The victim, Shanice Morgan, is recovering at home.")
+    assert not world.grants.resolver(member="REV-1").check_permission(by_text, changed)[0]
+    # The registry's own resolver (no member, no draft) honours only a release scoped to the text.
+    assert world.grants.check_permission(by_text, post)[0]
+    assert not world.grants.check_permission(for_draft, post)[0]
     device_permit = _permit(world)
-    ok, why = world.grants.check_permission(device_permit, None)
-    assert not ok and "not a confidential release" in why
-    with pytest.raises(ValidationError, match="names a member or a post"):
-        _permit(world, kind="confidential-release", member=None, device=None)
+    ok, why = mine.check_permission(device_permit, post)
+    assert not ok and "not a confidential-release" in why
+    later = _permit(
+        world,
+        kind="confidential-release",
+        member="PIO-1",
+        device=None,
+        post="D-00017",
+        valid_from=(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat(),
+    )
+    ok, why = mine.check_permission(later, post)
+    assert not ok and "not in force until" in why
+    world.grants.revoke_permission("CP-1", for_draft, "the family withdrew consent")
+    assert not mine.check_permission(for_draft, post)[0]
+    with pytest.raises(ValidationError, match="names the post it releases"):
+        _permit(world, kind="confidential-release", member="PIO-1", device=None)
 
 
 def test_exported_document_verifies_offline_and_catches_alteration(world: World) -> None:

@@ -56,20 +56,20 @@ def test_publish_to_mastodon_and_the_credential_is_encrypted(world: World, fake:
         stored = conn.execute(sa.text("SELECT credential FROM official_account")).scalar_one()
     assert "secret-token" not in stored and stored
     code = _approved(world, "mastodon:@police@fake")
-    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    row = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert row.status == "sent" and row.remote_id == "1"
     assert [s["content"] for s in fake.statuses] == [TEXT]
     flow = Workflow(world.registry, world.grants, default_checker())
     assert flow.get(code)["state"] == "published"
     with pytest.raises(ConflictError, match="published"):
-        publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+        publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
 
 
 def test_retries_after_failures_and_a_lost_answer_never_post_twice(world: World, fake: FakeMastodon) -> None:
     _connect(world, fake)
     code = _approved(world, "mastodon:@police@fake")
     fake.fail_next, fake.drop_next = 1, 1  # a 503, then posted but the answer is lost, then fine
-    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    row = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert row.status == "sent" and row.attempts == 3
     assert len(fake.statuses) == 1  # the retry carried the same Idempotency-Key
 
@@ -77,7 +77,7 @@ def test_retries_after_failures_and_a_lost_answer_never_post_twice(world: World,
 def test_a_failed_publish_is_reported_and_kept_for_a_retry(world: World, fake: FakeMastodon) -> None:
     _connect(world, fake, token="wrong-token")
     code = _approved(world, "mastodon:@police@fake")
-    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    row = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert row.status == "failed" and row.attempts == 1 and "401" in row.last_error  # not retryable
     assert Workflow(world.registry, world.grants, default_checker()).get(code)["state"] == "approved"
     world.registry.connect_account(
@@ -89,7 +89,7 @@ def test_a_failed_publish_is_reported_and_kept_for_a_retry(world: World, fake: F
         credential="secret-token",
         keys_dir=world.keys_dir,
     )
-    again = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    again = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert again.status == "sent" and len(fake.statuses) == 1
     with world.db.engine.connect() as conn:
         actions = [
@@ -106,7 +106,7 @@ def test_an_unapproved_draft_is_not_published(world: World, fake: FakeMastodon) 
     flow = Workflow(world.registry, world.grants, default_checker())
     draft = flow.create("PIO-1", text=TEXT, account="mastodon:@police@fake")
     with pytest.raises(ConflictError, match="only an approved draft"):
-        publish(world.registry, "PIO-1", draft.code, keys_dir=world.keys_dir, backoff=0)
+        publish(world.workflow, "PIO-1", draft.code, keys_dir=world.keys_dir, backoff=0)
     assert fake.requests == 0
 
 
@@ -140,7 +140,7 @@ def test_the_signed_webhook(world: World) -> None:
             keys_dir=world.keys_dir,
         )
         code = _approved(world, "webhook:intranet")
-        row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+        row = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     finally:
         server.shutdown()
         server.server_close()
@@ -219,7 +219,7 @@ def test_publish_to_bluesky_with_the_idempotency_key_as_record_key(
 ) -> None:
     _connect_bluesky(world, bluesky, "police.example:app-pass-1234")
     code = _approved(world, "bluesky:police.example")
-    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    row = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert row.status == "sent"
     assert row.remote_id == f"at://did:plc:fakepolice/app.bsky.feed.post/postguard-{code}"
     assert row.remote_url.endswith(f"/profile/police.example/post/postguard-{code}")
@@ -232,7 +232,7 @@ def test_bluesky_retry_after_a_lost_answer_finds_the_record_and_does_not_post_tw
     _connect_bluesky(world, bluesky, "police.example:app-pass-1234")
     code = _approved(world, "bluesky:police.example")
     bluesky.fail_next, bluesky.drop_next = 1, 1
-    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    row = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert row.status == "sent" and row.attempts == 3
     assert bluesky.texts == [TEXT]
 
@@ -240,7 +240,7 @@ def test_bluesky_retry_after_a_lost_answer_finds_the_record_and_does_not_post_tw
 def test_bluesky_wrong_password_fails_at_once_and_is_kept(world: World, bluesky: FakeBluesky) -> None:
     _connect_bluesky(world, bluesky, "police.example:wrong")
     code = _approved(world, "bluesky:police.example")
-    row = publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+    row = publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert row.status == "failed" and row.attempts == 1 and "401" in row.last_error
     assert bluesky.records == {}
 
@@ -276,7 +276,7 @@ def test_scheduled_draft_is_published_when_due_and_claimed_once(world: World, fa
     flow.schedule("PIO-1", code, at=at)
     assert flow.get(code)["state"] == "scheduled"
     with pytest.raises(ConflictError, match="scheduled"):
-        publish(world.registry, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
+        publish(world.workflow, "PIO-1", code, keys_dir=world.keys_dir, backoff=0)
     assert publish_due(world.registry, flow, keys_dir=world.keys_dir) == []  # not yet
     later = at + dt.timedelta(minutes=1)
     done = publish_due(world.registry, flow, keys_dir=world.keys_dir, now=later)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -209,6 +210,10 @@ def test_check_with_the_registry_honours_real_permissions_and_audits_the_decisio
     ok("member", "add", "2002", "--name", "Cora", "--roles", "commissioner", "--actor", "1001")
     ok("member", "add", "3003", "--name", "Pat", "--roles", "pio", "--actor", "1001")
     ok("keys", "init", "--name", "commissioner")
+    text = "The victim, Shanice Morgan, was taken to hospital."
+    traced = json.loads(runner.invoke(app, ["check", text, "--json", "--trace"]).output)
+    digest = traced["post_sha256"]
+    assert digest == hashlib.sha256(text.encode()).hexdigest()
     permit = json.loads(
         ok(
             "permit",
@@ -217,6 +222,8 @@ def test_check_with_the_registry_honours_real_permissions_and_audits_the_decisio
             "confidential-release",
             "--member",
             "3003",
+            "--post",
+            f"sha256:{digest}",
             "--reason",
             "family asked",
             "--text",
@@ -226,7 +233,6 @@ def test_check_with_the_registry_honours_real_permissions_and_audits_the_decisio
             "--json",
         )
     )
-    text = "The victim, Shanice Morgan, was taken to hospital."
     real = runner.invoke(
         app, ["check", text, "--permission", permit["id"], "--registry", "--actor", "3003", "--json"]
     )

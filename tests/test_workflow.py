@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import World
 from postguard import default_checker
-from postguard.errors import AccessDeniedError, ConflictError, ValidationError
+from postguard.checks import Checker
+from postguard.checks.model.inference import default_model
+from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
+from postguard.policy.loader import load_pack
 from postguard.workflow import Workflow
 
 CLEAN = "ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass."
@@ -64,7 +68,18 @@ def test_no_one_approves_their_own_post(flow: Workflow, world: World) -> None:
         flow.approve("PIO-1", draft.code)
 
 
-def test_findings_need_a_recorded_reason(flow: Workflow) -> None:
+def _review_only_flow(world: World, tmp_path: Path) -> Workflow:
+    """A workflow whose pack sends every finding to a reviewer (none blocks)."""
+    pack = tmp_path / "review-only.yaml"
+    pack.write_text(
+        "extends: default\ndecision_rules:\n  - {name: any, applies_to: finding, decision: review}\n",
+        encoding="utf-8",
+    )
+    return Workflow(world.registry, world.grants, Checker(load_pack(pack), default_model()))
+
+
+def test_findings_for_review_need_a_recorded_reason(world: World, tmp_path: Path) -> None:
+    flow = _review_only_flow(world, tmp_path)
     draft = flow.create("PIO-1", text=GUILTY)
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(ValidationError, match="record why"):
@@ -72,12 +87,67 @@ def test_findings_need_a_recorded_reason(flow: Workflow) -> None:
     assert flow.approve("REV-1", draft.code, reason="Quoting the court's own words.").state == "approved"
 
 
-def test_confidential_material_needs_a_valid_release(flow: Workflow, world: World) -> None:
+def test_a_blocking_finding_is_not_approved_with_a_reason(flow: Workflow, world: World) -> None:
+    """Issue 11, item 4: one reviewer approved 'We got our man!' with the reason 'ok'."""
+    draft = flow.create("PIO-1", text=GUILTY)
+    assert draft.report["decision"] == "block"
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(ValidationError, match="blocks the post"):
+        flow.approve("REV-1", draft.code, reason="ok")
+    assert flow.get(draft.code)["state"] == "submitted"
+
+
+def test_a_confirmed_dispute_clears_a_blocking_finding(flow: Workflow, world: World) -> None:
+    draft = flow.create("PIO-1", text=GUILTY)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(AccessDeniedError, match=r"may not review\.dispute"):
+        flow.dispute("PIO-1", draft.code, clause="A.iii.guilt", reason="it is mine")
+    with pytest.raises(ValidationError, match="reason"):
+        flow.dispute("REV-1", draft.code, clause="A.iii.guilt", reason=" ")
+    with pytest.raises(NotFoundError):
+        flow.dispute("REV-1", draft.code, clause="A.iv.political", reason="no such finding")
+    dispute = flow.dispute(
+        "REV-1", draft.code, clause="A.iii.guilt", reason="A quote of the court's verdict."
+    )
+    with pytest.raises(ConflictError, match="disputed already"):
+        flow.dispute("REV-2", draft.code, clause="A.iii.guilt", reason="again")
+    with pytest.raises(ValidationError, match="blocks the post"):  # disputed, not yet confirmed
+        flow.approve("REV-1", draft.code, reason="see my dispute")
+    with pytest.raises(AccessDeniedError, match="raised this dispute"):
+        flow.confirm_dispute("REV-1", draft.code, dispute.id)
+    with pytest.raises(AccessDeniedError):  # the author holds no review role
+        flow.confirm_dispute("PIO-1", draft.code, dispute.id)
+    flow.confirm_dispute("CP-1", draft.code, dispute.id)
+    with pytest.raises(ConflictError, match="confirmed already"):
+        flow.confirm_dispute("REV-2", draft.code, dispute.id)
+    assert flow.approve("REV-1", draft.code).state == "approved"
+    record = flow.get(draft.code)
+    assert record["disputes"][0]["confirmed_by"] == "CP-1" and record["disputes"][0]["disputed_by"] == "REV-1"
+    assert _actions(world, draft.code)[-3:] == ["review.dispute", "review.confirm-dispute", "review.approve"]
+
+
+def test_a_dispute_belongs_to_its_submission(flow: Workflow, world: World) -> None:
+    draft = flow.create("PIO-1", text=GUILTY)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    dispute = flow.dispute("REV-1", draft.code, clause="A.iii.guilt", reason="a quote")
+    flow.return_("REV-2", draft.code, comment="Reword it anyway.")
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(ConflictError, match="earlier submission"):
+        flow.confirm_dispute("REV-2", draft.code, dispute.id)
+    with pytest.raises(ValidationError, match="blocks the post"):
+        flow.approve("REV-2", draft.code, reason="it was disputed before")
+
+
+def test_confidential_material_is_not_disputed_and_needs_a_scoped_release(
+    flow: Workflow, world: World
+) -> None:
     draft = flow.create("PIO-1", text=VICTIM)
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(ValidationError, match="confidential-release"):
         flow.approve("REV-1", draft.code, reason="family consented")
-    with pytest.raises(ValidationError, match="cannot release"):
+    with pytest.raises(ValidationError, match="not by a dispute"):
+        flow.dispute("REV-1", draft.code, clause="A.iii.confidential", reason="the family agreed")
+    with pytest.raises(ValidationError, match="no permission CP-2026-0999"):
         flow.approve("REV-1", draft.code, reason="family consented", permission="CP-2026-0999")
     code = world.grants.permit(
         "CP-1",
@@ -89,6 +159,12 @@ def test_confidential_material_needs_a_valid_release(flow: Workflow, world: Worl
         text_="The victim may be named.",
     ).code
     assert flow.approve("REV-1", draft.code, reason="family consented", permission=code).state == "approved"
+    with world.db.engine.connect() as conn:
+        used = conn.execute(
+            sa.text("SELECT detail FROM audit_entry WHERE action = 'permission.used' AND target = :t"),
+            {"t": f"permission:{code}"},
+        ).scalar_one()
+    assert draft.code in str(used)
 
 
 def test_clause_c_on_the_submitting_device(flow: Workflow, world: World) -> None:

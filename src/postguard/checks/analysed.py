@@ -6,7 +6,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NoReturn
 
 from postguard.checks.normalise import NormalText, normalise
 from postguard.checks.segment import sentences
@@ -33,10 +33,15 @@ class AnalysedPost:
         """Seconds left for this check; raises :class:`CheckTimeoutError` when none are."""
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise CheckTimeoutError(
-                "The post took too long to check, so it was not allowed: shorten or simplify it."
-            )
+            self.out_of_time()
         return min(left, 3600.0)
+
+    @staticmethod
+    def out_of_time() -> NoReturn:
+        """Stop the check: it took longer than the pack's ``limits.check_seconds``."""
+        raise CheckTimeoutError(
+            "The post took too long to check, so it was not allowed: shorten or simplify it."
+        )
 
     @cached_property
     def normal(self) -> NormalText:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -70,6 +71,13 @@ class Post:
 
     text: str
     context: Context = field(default_factory=Context)
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 a written permission names this post by: its text, then each attachment, a
+        line each (``sha256:`` and this, in a confidential release's ``post``)."""
+        body = "\n".join([self.text, *self.context.attachments])
+        return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
     def __post_init__(self) -> None:
         if not self.text or not self.text.strip():

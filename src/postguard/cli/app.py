@@ -18,6 +18,7 @@ from postguard.cli.grants import authorise_app, permit_app
 from postguard.cli.members import member_app
 from postguard.cli.model import corpus_app, model_app
 from postguard.cli.policy import app as policy_app
+from postguard.cli.reviews import reviews_app
 from postguard.cli.serve import publish_command, publish_due_command, serve_command, token_app
 from postguard.logs import LEVELS, configure, level_from_env
 
@@ -81,6 +82,7 @@ app.add_typer(account_app, name="account")
 app.add_typer(authorise_app, name="authorise")
 app.add_typer(permit_app, name="permit")
 app.add_typer(audit_app, name="audit")
+app.add_typer(reviews_app, name="reviews")
 app.add_typer(sites_app, name="sites")
 app.add_typer(access_app, name="access")
 app.command("squid-helper")(squid_helper_command)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from postguard.checks import Context, Report
+from postguard.checks import Context, Post, Report
 from postguard.checks.batch import BatchStats, check_lines, default_workers
 from postguard.checks.engine import Checker
 from postguard.cli.common import (
@@ -142,7 +142,11 @@ def check_command(
     ] = False,
     trace: Annotated[
         bool,
-        typer.Option("--trace", help="With --json: add each finding's source, rule and decision trace."),
+        typer.Option(
+            "--trace",
+            help="With --json: add each finding's source, rule and decision trace, and the post's "
+            "SHA-256 (post_sha256: what a confidential-release permission scoped to it names).",
+        ),
     ] = False,
     workers: Annotated[
         int | None,
@@ -216,7 +220,16 @@ def check_command(
         else:
             report = checker.check(text, context)
     if as_json:
-        out.print_json(json.dumps(report.to_dict(trace=trace)))
+        data = report.to_dict(trace=trace)
+        if trace:
+            data["post_sha256"] = Post(text, context).sha256
+        out.print_json(json.dumps(data))
     else:
         _print_report(text, report)
+        released = checker.pack.released_by_permission
+        if any(f.clause in released for f in (*report.findings, *report.advice)):
+            out.print(
+                f"\nA written permission for this post names it as sha256:{Post(text, context).sha256}",
+                style="dim",
+            )
     raise typer.Exit(0 if report.decision == "allow" else 1)

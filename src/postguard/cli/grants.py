@@ -148,7 +148,13 @@ def permit_add(
     text: Annotated[str, typer.Option(help="The permission's words, as the Commissioner gives them.")],
     member: Annotated[str | None, typer.Option(help="Service number of the member it covers.")] = None,
     device: Annotated[str | None, typer.Option(help="Identifier of the personal device it covers.")] = None,
-    post: Annotated[str, typer.Option(help="The post (draft id or reference) it covers.")] = "",
+    post: Annotated[
+        str,
+        typer.Option(
+            help="The post a confidential release covers: a draft id (D-00012), or sha256: and the "
+            "SHA-256 of its text and attachments (postguard check --json --trace prints it).",
+        ),
+    ] = "",
     valid_from: FromOption = None,
     valid_until: UntilOption = None,
     actor: ActorOption = None,

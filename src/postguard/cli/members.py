@@ -113,6 +113,41 @@ def member_grant(
     emit(member_dict(member), as_json, title=f"member {service_number}: roles granted")
 
 
+@member_app.command("request")
+def member_request(
+    service_number: Annotated[str, typer.Argument(metavar="SERVICE_NO")],
+    roles: Annotated[str, typer.Option(help="Comma-separated privileged roles to ask for, e.g. reviewer.")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Ask for privileged roles for a member, where the pack says two it_admins grant them
+    (governance: grant_by: two-it-admins). Another it_admin decides the request.
+
+    Example: postguard member request 4004 --roles reviewer --actor 1001
+    """
+    with translate_errors():
+        opened = open_registry(database)
+        row = opened.registry.request_roles(opened.actor(actor), service_number, roles)
+        code = row.code
+    out.print(f"Role request {code} for {service_number} is waiting for a second it_admin:")
+    out.print(f"  postguard member decide {code} --grant --actor SERVICE_NO")
+
+
+@member_app.command("decide")
+def member_decide(
+    request: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="The request's id (RR-00001).")],
+    grant: Annotated[bool, typer.Option("--grant/--refuse", help="Grant the roles, or refuse them.")],
+    actor: ActorOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Grant or refuse another it_admin's role request (never one's own, nor one for oneself)."""
+    with translate_errors():
+        opened = open_registry(database)
+        row = opened.registry.decide_role_request(opened.actor(actor), request, grant=grant)
+        state = row.state
+    out.print(f"Role request {request}: {state}.")
+
+
 @member_app.command("revoke")
 def member_revoke(
     service_number: Annotated[str, typer.Argument(metavar="SERVICE_NO")],

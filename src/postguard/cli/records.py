@@ -6,8 +6,9 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,6 +22,9 @@ from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
 from postguard.settings import Settings
+
+if TYPE_CHECKING:
+    from postguard.workflow import Workflow
 
 __all__ = [
     "ActorOption",
@@ -73,6 +77,14 @@ class Opened:
 
     def actor(self, given: str | None) -> str | None:
         return given or self.settings.actor
+
+    @cached_property
+    def workflow(self) -> Workflow:
+        """The workflow over this registry, with the checker the settings name (built on first use)."""
+        from postguard.factory import build_checker
+        from postguard.workflow import Workflow as Built
+
+        return Built(self.registry, self.grants, build_checker(self.settings, permissions=self.grants))
 
 
 def open_registry(

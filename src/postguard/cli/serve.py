@@ -93,7 +93,7 @@ def publish_command(
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        row = publish(opened.registry, opened.actor(actor), draft, keys_dir=opened.settings.keys_dir)
+        row = publish(opened.workflow, opened.actor(actor), draft, keys_dir=opened.settings.keys_dir)
     if row.status == "sent":
         out.print(f"Published {draft}: {row.remote_url or row.remote_id} ({row.attempts} attempt(s)).")
         return
@@ -114,17 +114,11 @@ def publish_due_command(
     run this where the service's round is off. Each draft is published as the member who
     scheduled it. Exits 1 if any publication failed (it stays approved and is reported).
     """
-    from postguard.factory import build_checker
-    from postguard.workflow import Workflow
     from postguard.workflow.scheduler import run_once
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        keys = opened.settings.keys_dir
-        workflow = Workflow(
-            opened.registry, opened.grants, build_checker(opened.settings, permissions=opened.grants)
-        )
-        expired, published = run_once(opened.registry, workflow, keys)
+        expired, published = run_once(opened.registry, opened.workflow, opened.settings.keys_dir)
     for code in expired:
         out.print(f"{code} expired: it was not reviewed in time.")
     for code, sent, what in published:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "CONCEPTS",
     "AccessRules",
+    "ApprovalRules",
     "Category",
     "Clause",
     "ClausePattern",
@@ -241,6 +242,23 @@ class Governance(_Strict):
     )
 
 
+class ApprovalRules(_Strict):
+    """What may clear a finding at approval, beyond editing it away."""
+
+    release_by_permission: tuple[str, ...] | None = Field(
+        None,
+        description="Clauses whose findings only the Commissioner's written permission, scoped to "
+        "the post, can clear at approval: no reason and no dispute will do (default: the clause "
+        "that covers confidential-material; a pack may add the other A.iii clauses).",
+    )
+    dispute_confirmed_by: tuple[Literal["reviewer", "commissioner"], ...] = Field(
+        ("reviewer", "commissioner"),
+        min_length=1,
+        description="Roles whose holder (never the one who disputed it, nor the author) confirms a "
+        "reviewer's dispute that a blocking finding is wrong; until then the finding blocks approval.",
+    )
+
+
 class WorkflowRules(_Strict):
     """How drafts become publications: approvals, and how long a submission may wait."""
 
@@ -266,6 +284,7 @@ class PolicyPack(_Strict):
     workflow: WorkflowRules = WorkflowRules()
     limits: Limits = Limits()
     governance: Governance = Governance()
+    approval: ApprovalRules = ApprovalRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyPack:
@@ -283,6 +302,11 @@ class PolicyPack(_Strict):
         repeated = sorted({i for i in pattern_ids if pattern_ids.count(i) > 1})
         if repeated:
             raise ValueError(f"pattern ids must be unique; repeated: {', '.join(repeated)}")
+        unknown_release = [c for c in self.approval.release_by_permission or () if c not in known]
+        if unknown_release:
+            raise ValueError(
+                f"approval.release_by_permission names unknown clause(s): {', '.join(unknown_release)}"
+            )
         for rule in self.decision_rules:
             unknown = [c for c in rule.match.clauses if c not in known]
             if unknown:
@@ -315,6 +339,14 @@ class PolicyPack(_Strict):
             if concept in clause.covers:
                 return clause.id
         raise KeyError(concept)
+
+    @property
+    def released_by_permission(self) -> frozenset[str]:
+        """Clauses whose findings only a permission scoped to the post clears at approval."""
+        chosen = self.approval.release_by_permission
+        return (
+            frozenset(chosen) if chosen is not None else frozenset({self.clause_for("confidential-material")})
+        )
 
     def covering(self) -> dict[Concept, str]:
         """Each concept the system enforces, and the id of the clause that covers it."""

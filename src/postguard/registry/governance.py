@@ -57,8 +57,8 @@ def check_roles(
     if granted and not confirmed:
         if rules.grant_by == "two-it-admins":
             raise AccessDeniedError(
-                f"granting {', '.join(granted)} needs two it_admins: one asks for it (a role request), "
-                "another confirms."
+                f"granting {', '.join(granted)} needs two it_admins: one asks for it (postguard member "
+                "request), another decides it (postguard member decide)."
             )
         first = "commissioner" in granted and not _others_hold(session, "commissioner", but=-1)
         if "commissioner" not in actor.roles and not (first and "it_admin" in actor.roles):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from postguard.audit.chain import canonical_json
 from postguard.audit.queries import revoked
+from postguard.checks.types import Post
 from postguard.errors import ValidationError
 from postguard.keys import PublicKey, SigningKey, load_public
 from postguard.policy.schema import Concept
@@ -34,9 +35,11 @@ __all__ = [
     "PERMISSION_KINDS",
     "Honoured",
     "Permissions",
+    "ScopedResolver",
     "judge",
     "permission_dict",
     "permission_payload",
+    "post_sha256",
     "signature_problem",
 ]
 
@@ -152,8 +155,11 @@ class Permissions:
             raise ValidationError(f"kind must be one of {', '.join(PERMISSION_KINDS)}, not '{kind}'.")
         if kind == "personal-device" and not (member and device):
             raise ValidationError("a personal-device permission names the member and the device.")
-        if kind == "confidential-release" and not (member or post):
-            raise ValidationError("a confidential-release permission names a member or a post.")
+        if kind == "confidential-release" and not post.strip():
+            raise ValidationError(
+                "a confidential-release permission names the post it releases: a draft's id, or "
+                "'sha256:' and the SHA-256 of its text and attachments."
+            )
         if not reason.strip() or not text_.strip():
             raise ValidationError("a written permission needs its reason and its text.")
         start = parse_when(valid_from, "from") or utcnow()
@@ -212,15 +218,44 @@ class Permissions:
     def revoke_permission(self, actor: str | None, code: str, reason: str) -> Permission:
         return revoke(self.registry, actor, Permission, code, reason, self._row_clause)
 
-    def check_permission(self, permission_id: str, post: object) -> tuple[bool, str]:
-        """The checker's :class:`~postguard.checks.engine.PermissionResolver`."""
-        result = self.honoured(permission_id)
-        if result.valid:
-            with self.registry.db.reading() as session:
-                row = session.scalar(select(Permission).where(Permission.code == permission_id))
-                if row is not None and row.kind != "confidential-release":
-                    return False, f"{permission_id} is a {row.kind} permission, not a confidential release"
-        return result.valid, result.reason
+    def check_permission(self, permission_id: str, post: Post) -> tuple[bool, str]:
+        """The checker's :class:`~postguard.checks.engine.PermissionResolver`, for nobody in particular:
+        only a permission scoped to this very post (its SHA-256) and to no member is honoured."""
+        return self.resolver().check_permission(permission_id, post)
+
+    def resolver(self, *, member: str | None = None, draft: str | None = None) -> ScopedResolver:
+        """A resolver that honours a confidential release only for ``member`` and their post."""
+        return ScopedResolver(self, member, draft)
+
+    def honoured_for(
+        self,
+        code: str,
+        *,
+        kind: str,
+        member: str | None,
+        draft: str | None,
+        digest: str,
+        at: dt.datetime | None = None,
+    ) -> Honoured:
+        """Whether permission ``code`` covers this use: genuine, in force, of ``kind``, for ``member``
+        and for this post (the draft by its id, or its text and attachments by their SHA-256)."""
+        verdict = self.honoured(code, at=at)
+        if not verdict.valid:
+            return verdict
+        with self.registry.db.reading() as session:
+            row = session.scalar(select(Permission).where(Permission.code == code))
+            assert row is not None
+            if row.kind != kind:
+                return Honoured(False, f"{code} is a {row.kind} permission, not a {kind}")
+            holder = row.member.service_number if row.member is not None else None
+            if holder is not None and holder != member:
+                return Honoured(False, f"{code} was issued for {holder}, not {member or 'this caller'}")
+            scope = row.post_ref.strip()
+            if not scope:
+                return Honoured(False, f"{code} names no post, so it releases nothing")
+            if scope not in {draft or "", f"sha256:{digest}"}:
+                return Honoured(False, f"{code} was issued for another post ({scope})")
+        return verdict
 
     def honoured(
         self, code: str, *, at: dt.datetime | None = None, trusted: PublicKey | None = None
@@ -252,6 +287,28 @@ class Permissions:
         with self.registry.db.reading() as session:
             row = by_code(session, Permission, code, "permission")
             return row, permission_dict(row)
+
+
+def post_sha256(post: Post) -> str:
+    """The SHA-256 a permission names a post by (:attr:`Post.sha256`)."""
+    return post.sha256
+
+
+class ScopedResolver:
+    """The checker's :class:`~postguard.checks.engine.PermissionResolver` for one member and post."""
+
+    def __init__(self, permissions: Permissions, member: str | None, draft: str | None) -> None:
+        self.permissions, self.member, self.draft = permissions, member, draft
+
+    def check_permission(self, permission_id: str, post: Post) -> tuple[bool, str]:
+        verdict = self.permissions.honoured_for(
+            permission_id,
+            kind="confidential-release",
+            member=self.member,
+            draft=self.draft,
+            digest=post_sha256(post),
+        )
+        return verdict.valid, verdict.reason
 
 
 def _judged(session: Session, row: Permission, when: dt.datetime, trusted: PublicKey) -> Honoured:

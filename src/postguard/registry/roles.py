@@ -26,6 +26,7 @@ _TABLE: dict[str, frozenset[str]] = {
     # The registry (writes).
     "member": frozenset({"it_admin"}),
     "member.grant": frozenset({"it_admin", "commissioner"}),
+    "member.request": frozenset({"it_admin"}),
     "computer": frozenset({"it_admin"}),
     "device": frozenset({"it_admin"}),
     "account": frozenset({"it_admin"}),

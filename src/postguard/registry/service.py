@@ -20,16 +20,16 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postguard.audit.chain import AuditRecord, append, serialise
-from postguard.errors import AccessDeniedError, ConflictError, NoActorError, ValidationError
+from postguard.errors import AccessDeniedError, ConflictError, NoActorError, NotFoundError, ValidationError
 from postguard.policy.schema import Concept, Governance
 from postguard.registry.db import Database
 from postguard.registry.governance import check_roles
-from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice
+from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice, RoleRequest
 from postguard.registry.queries import RegistryQueries
 from postguard.registry.records import (
     ACCOUNTS,
@@ -282,6 +282,84 @@ class Registry(RegistryQueries):
         return self._change(
             MEMBERS, actor, lambda s: self.member(s, service_number), apply, verb="grant", check=check
         )
+
+    def request_roles(self, actor: str | None, service_number: str, roles: list[str] | str) -> RoleRequest:
+        """Ask for privileged roles for ``service_number`` (the pack's ``grant_by: two-it-admins``):
+        a second it_admin confirms with :meth:`decide_role_request`. Audited as ``member.request``."""
+        adding = parse_roles(roles)
+        with self.acting(actor, "member.request") as (session, acting):
+            if self.governance.grant_by != "two-it-admins":
+                raise ValidationError(
+                    "the policy pack has the Commissioner grant privileged roles: use a grant, not a request."
+                )
+            target = self.member(session, service_number)
+            if target.id == acting.id:
+                raise AccessDeniedError(f"{acting.service_number} may not change their own roles.")
+            privileged = sorted(set(adding) & set(self.governance.privileged_roles))
+            if not privileged:
+                raise ValidationError("only privileged roles need a request; grant the others directly.")
+            count = session.scalar(select(func.count()).select_from(RoleRequest)) or 0
+            row = RoleRequest(
+                code=f"RR-{count + 1:05d}",
+                member=target,
+                roles=sorted(adding),
+                requested_by=acting,
+                requested_at=utcnow(),
+                state="pending",
+                decided_by_id=None,
+                decided_at=None,
+            )
+            session.add(row)
+            session.flush()
+            self.audit(
+                session,
+                AuditRecord(
+                    actor or "",
+                    "member.request",
+                    f"member:{target.service_number}",
+                    detail={"request": row.code, "roles": row.roles},
+                ),
+            )
+            return row
+
+    def decide_role_request(self, actor: str | None, code: str, *, grant: bool) -> RoleRequest:
+        """A second it_admin grants (or refuses) a pending role request; never its asker, never the
+        member it is for. Audited as ``member.grant`` (or ``member.refuse``)."""
+        with self.acting(actor, "member.request") as (session, acting):
+            row = session.scalar(select(RoleRequest).where(RoleRequest.code == code))
+            if row is None:
+                raise NotFoundError(f"No role request has id '{code}'.")
+            if row.state != "pending":
+                raise ConflictError(f"{code} was {row.state} already.")
+            if acting.id in (row.requested_by_id, row.member_id):
+                raise AccessDeniedError(
+                    f"{acting.service_number} "
+                    + ("asked for it" if acting.id == row.requested_by_id else "is the member it is for")
+                    + ": another it_admin must decide it."
+                )
+            target = row.member
+            if grant:
+                after = sorted({*target.roles, *row.roles})
+                check_roles(session, self.governance, acting, target, target.roles, after, confirmed=True)
+                before = target.roles
+                target.roles, target.updated_at = after, utcnow()
+            row.state, row.decided_by_id, row.decided_at = (
+                ("granted" if grant else "refused"),
+                acting.id,
+                utcnow(),
+            )
+            self.audit(
+                session,
+                AuditRecord(
+                    actor or "",
+                    "member.grant" if grant else "member.refuse",
+                    f"member:{target.service_number}",
+                    self.clause(MEMBERS.concept),
+                    {"request": row.code, "asked_by": row.requested_by.service_number, "roles": row.roles}
+                    | ({"before": before, "after": target.roles} if grant else {}),
+                ),
+            )
+            return row
 
     # Computers and devices ----------------------------------------------------
 

@@ -48,10 +48,6 @@ _SECURITY_HEADERS = {
 }
 
 
-class _BodyTooLargeError(Exception):
-    pass
-
-
 #: API paths a caller may use before signing in (signing in itself, and the API's description).
 _OPEN_API = {("POST", "/api/v1/session"), ("GET", "/openapi.json")}
 
@@ -93,20 +89,29 @@ class Guard:
                     "'Authorization: Bearer pgt_...'.",
                 )  # fmt: skip
                 return
-        started = False
+        started = refused = False
         seen = 0
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > MAX_BODY:
-                    raise _BodyTooLargeError
+                    # Answer 413 now, and tell the app the client has gone: whatever it does
+                    # with that (FastAPI makes it a 400), its answer is dropped below.
+                    if not started:
+                        await self._refuse(scope, receive, send, *_TOO_LARGE)
+                    refused = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def send_guarded(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
@@ -118,9 +123,10 @@ class Guard:
 
         try:
             await self.app(scope, counted, send_guarded)
-        except _BodyTooLargeError:
-            if not started:
-                await self._refuse(scope, receive, send, *_TOO_LARGE)
+        except Exception:
+            if not refused:
+                raise
+            log.info("a body over %d bytes was refused (413)", MAX_BODY)
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, status: int, kind: str, title: str, detail: str

@@ -17,6 +17,7 @@ __all__ = [
     "CheckContextIn",
     "CheckIn",
     "ComputerIn",
+    "DisputeIn",
     "DraftIn",
     "MemberChangeIn",
     "MemberIn",
@@ -85,11 +86,26 @@ JsonDict = dict[str, Any]
 
 
 class DraftIn(BaseModel):
+    """A draft for a department account. Its context is the department's: account and capacity
+    are official (a personal one is refused); the author names attachments and any permissions."""
+
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=65_536)
     account: str | None = Field(None, max_length=300, examples=["mastodon:@police@social.example"])
     context: CheckContextIn | None = None
+
+
+class DisputeIn(BaseModel):
+    """A reviewer's word that one finding of a submission is wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause: str = Field(min_length=1, max_length=32, description="The clause id of the finding.")
+    reason: str = Field(min_length=1, max_length=4000, description="Why the finding is wrong.")
+    start: int | None = Field(
+        None, ge=0, description="The finding's span start, when its clause has several."
+    )
 
 
 class SubmitIn(BaseModel):

@@ -36,11 +36,18 @@ def check_with_registry(
     context: Context,
     *,
     member: str | None,
+    draft: str | None = None,
     device: str | None = None,
     snapshot: Snapshot | None = None,
 ) -> Report:
-    """The report for ``text`` as ``member`` would publish it from ``device`` (if given)."""
-    report = checker.with_permissions(grants).check_post(Post(text, context))
+    """The report for ``text`` as ``member`` would publish it from ``device`` (if given).
+
+    A claimed permission is honoured only if it is a confidential release issued for
+    ``member`` (or for no one in particular) and for this post: ``draft`` by its id, or
+    the text and attachments by their SHA-256.
+    """
+    resolver = grants.resolver(member=member, draft=draft)
+    report = checker.with_permissions(resolver).check_post(Post(text, context))
     if not device:
         return report
     if snapshot is None:

@@ -66,7 +66,7 @@ def _account(row: Publication) -> str:
 
 
 def publish(
-    registry: Registry,
+    workflow: Workflow,
     actor: str | None,
     code: str,
     *,
@@ -75,6 +75,13 @@ def publish(
     backoff: float = 0.5,
     factory: ConnectorFactory = connector_for,
 ) -> Publication:
+    """Send approved draft ``code`` to its account, as ``actor``.
+
+    The draft is checked once more first (:meth:`Workflow.assert_publishable`): what
+    the check in force now finds and its approval did not clear holds it back.
+    """
+    registry = workflow.registry
+    workflow.assert_publishable(actor, code)
     with registry.acting(actor, "publish.send") as (session, _):
         draft = session.scalar(select(Draft).where(Draft.code == code))
         if draft is None:
@@ -179,7 +186,7 @@ def publish_due(
     results: list[tuple[str, Publication | str]] = []
     for code, by in workflow.claim_due(now):
         try:
-            results.append((code, publish(registry, by, code, keys_dir=keys_dir, factory=factory)))
+            results.append((code, publish(workflow, by, code, keys_dir=keys_dir, factory=factory)))
         except PostguardError as exc:
             log.warning("scheduled draft %s could not be published: %s", code, exc)
             with registry.db.session() as session:

@@ -11,6 +11,7 @@ from postguard.errors import NotFoundError
 from postguard.registry.models import Draft, Member, Review
 from postguard.registry.service import Registry
 from postguard.registry.values import iso
+from postguard.workflow.disputes import dispute_dict, disputes_of
 from postguard.workflow.states import STATES
 
 __all__ = ["DraftQueries", "draft_dict", "find_draft"]
@@ -65,6 +66,7 @@ class DraftQueries:
                     }
                     for r in reviews
                 ],
+                "disputes": [dispute_dict(d) for d in disputes_of(session, draft.id)],
             }
 
     def counts(self) -> dict[str, int]:

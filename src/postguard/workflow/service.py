@@ -4,14 +4,19 @@ The states and the steps between them are the table in
 :mod:`postguard.workflow.states`. Rules, all in force here and not in any
 route or command:
 
+- a draft is published on a department account in the department's name: its
+  context (account and capacity) is official, whatever a client sends, and a
+  personal context is refused; only its attachments and claimed permissions
+  come from the author;
 - only the author edits or submits, and no one approves their own post;
-- a post with findings is approved only with the reviewer's recorded reason,
-  and one with confidential material only with a valid ``confidential-release``
-  permission of the authority attached;
-- clause C is applied to the device the post is submitted from
-  (:func:`postguard.workflow.checking.check_with_registry`): a personal device
-  without the Commissioner's permission gives a finding under clause C, and no
-  approval can clear it;
+- the check runs again at approval and at publication, with the pack, model
+  and registry in force then (:func:`postguard.workflow.checking.check_with_registry`,
+  permissions honoured only for the author and this post);
+- what may clear a finding is :mod:`postguard.workflow.approval`: clause C
+  (a personal device without permission) never; confidential material only a
+  permission scoped to the post; any other blocking finding an edit or a
+  confirmed dispute (:mod:`postguard.workflow.disputes`); the rest the
+  reviewer's recorded reason;
 - an account listed in the pack's ``workflow.second_approval_accounts`` needs
   two approvals by different reviewers;
 - a submission not approved within ``workflow.approval_timeout_hours``
@@ -35,13 +40,24 @@ from postguard.access.snapshot import load_snapshot
 from postguard.audit.chain import AuditRecord, serialise
 from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post, Report
-from postguard.errors import AccessDeniedError, ConflictError, ValidationError
+from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from postguard.keys import load_public_if_present
 from postguard.registry.grants import Grants
-from postguard.registry.models import Draft, Member, OfficialAccount, Review
+from postguard.registry.models import Dispute, Draft, Member, OfficialAccount, Review
+from postguard.registry.permissions import post_sha256
 from postguard.registry.service import Registry
 from postguard.registry.values import iso, utcnow
+from postguard.workflow.approval import (
+    SpanKey,
+    disputable,
+    key_of,
+    needs_reason,
+    outstanding,
+    span_key,
+    stored_report,
+)
 from postguard.workflow.checking import check_with_registry
+from postguard.workflow.disputes import confirmed_keys
 from postguard.workflow.queries import DraftQueries, draft_dict, find_draft
 from postguard.workflow.states import STATES, STEPS
 
@@ -68,7 +84,8 @@ class Workflow(DraftQueries):
         context: dict[str, Any] | None = None,
     ) -> Draft:
         """A new draft, checked at once (the author needs the pio or officer role)."""
-        report = self._check(text, context)
+        chosen = self._draft_context(context)
+        report = self._check(text, chosen, author=actor, draft=None)
         with self.registry.acting(actor, "draft.create") as (session, author):
             now = utcnow()
             count = session.scalar(select(func.count()).select_from(Draft)) or 0
@@ -77,7 +94,7 @@ class Workflow(DraftQueries):
                 author=author,
                 account=self._account(session, account),
                 text=text,
-                context=dict(context or {}),
+                context=chosen.to_dict(),
                 device="",
                 state="checked",
                 report={},
@@ -98,12 +115,12 @@ class Workflow(DraftQueries):
     def edit(
         self, actor: str | None, code: str, *, text: str, context: dict[str, Any] | None = None
     ) -> Draft:
-        report = self._check(text, context)
+        current = self.get(code)
+        chosen = self._draft_context(context if context is not None else current["context"])
+        report = self._check(text, chosen, author=current["author"], draft=code)
         with self._step(actor, "edit", code) as (session, draft, member):
             self._author_only(draft, member, "edit")
-            draft.text, draft.state = text, "checked"
-            if context is not None:
-                draft.context = dict(context)
+            draft.text, draft.state, draft.context = text, "checked", chosen.to_dict()
             self._record(draft, report)
             self._audit(session, actor, "draft.edit", draft)
             return draft
@@ -121,8 +138,9 @@ class Workflow(DraftQueries):
             self.checker,
             self.grants,
             current["text"],
-            Context.from_dict(current["context"]),
-            member=actor or "",
+            self._stored_context(current["context"]),
+            member=current["author"],
+            draft=code,
             device=device.strip(),
             snapshot=snapshot,
         )
@@ -144,28 +162,40 @@ class Workflow(DraftQueries):
             return draft
 
     def approve(self, actor: str | None, code: str, *, reason: str = "", permission: str = "") -> Draft:
+        """Approve a submission: the check runs again now, and only what may be cleared is.
+
+        ``permission``: a confidential-release permission of the Commissioner issued for
+        this post (and for its author or no one in particular); ``reason``: why the
+        findings that remain (none blocking) may be published.
+        """
         current = self.get(code)
-        confidential = any(i["clause"] == self.releasable for i in (*current["findings"], *current["advice"]))
-        if confidential:  # checked before the write transaction, which the check would wait on
-            self._require_release(code, permission)
+        claimed = (permission.strip(),) if permission.strip() else ()
+        report = self._recheck(current, claimed)  # before the write transaction, which it would hold up
         with self._step(actor, "approve", code) as (session, draft, reviewer):
             if draft.author_id == reviewer.id:
                 raise AccessDeniedError(
                     f"{reviewer.service_number} wrote {code}: no one approves their own post."
                 )
             self._refuse_if_expired(session, draft)
-            clauses = {f["clause"] for f in draft.report.get("findings", [])}
-            if self.devices_clause in clauses:
-                raise ValidationError(
-                    f"{code} was submitted from a personal device without the Commissioner's "
-                    f"written permission (clause {self.devices_clause}); it cannot be approved."
-                )
-            if clauses and not reason.strip():
-                raise ValidationError(
-                    f"{code} has findings ({', '.join(sorted(clauses))}); record why it may "
-                    "be published anyway (a reason)."
-                )
+            if draft.text != current["text"] or draft.context != current["context"]:
+                raise ConflictError(f"{code} changed while it was being approved; look at it again.")
             submission = self._submission(session, draft)
+            confirmed = confirmed_keys(session, draft.id, submission)
+            blocking = outstanding(self.checker.pack, report, confirmed)
+            if blocking:
+                refused = self._release_refusal(permission, current) if claimed else ""
+                raise ValidationError(
+                    f"{code} cannot be approved: "
+                    + "; ".join(str(item) for item in blocking)
+                    + (f". {refused}" if refused else ".")
+                )
+            remaining = needs_reason(self.checker.pack, report, confirmed)
+            if remaining and not reason.strip():
+                clauses = sorted({f.clause for f in remaining})
+                raise ValidationError(
+                    f"{code} has findings ({', '.join(clauses)}); record why it may be published "
+                    "anyway (a reason)."
+                )
             earlier = session.scalars(
                 select(Review).where(
                     Review.draft_id == draft.id, Review.submission == submission, Review.action == "approve"
@@ -176,28 +206,216 @@ class Workflow(DraftQueries):
                     f"{reviewer.service_number} has approved {code} already; another reviewer "
                     "must give the second approval."
                 )
+            used = report.permissions_used
             session.add(
                 Review(
                     draft_id=draft.id,
                     reviewer=reviewer,
                     action="approve",
                     comment=reason.strip(),
-                    permission=permission.strip(),
+                    permission=",".join(used),
                     submission=submission,
                     at=utcnow(),
                 )
             )
+            self._record(draft, report)
             if len(earlier) + 1 >= draft.approvals_needed:
                 draft.state = "approved"
-            draft.updated_at = utcnow()
             self._audit(
                 session,
                 actor,
                 "review.approve",
                 draft,
-                {"reason": reason, "permission": permission, "approvals": len(earlier) + 1},
+                {
+                    "reason": reason,
+                    "permission": ",".join(used),
+                    "approvals": len(earlier) + 1,
+                    "disputed": sorted(f"{c}[{s}:{e}]" for c, s, e in confirmed),
+                },
             )
+            for pid in used:
+                self.registry.audit(
+                    session,
+                    AuditRecord(
+                        actor or "",
+                        "permission.used",
+                        f"permission:{pid}",
+                        self.releasable,
+                        {"post": f"draft:{code}", "author": current["author"], "decision": report.decision},
+                    ),
+                )
             return draft
+
+    def dispute(
+        self, actor: str | None, code: str, *, clause: str, reason: str, start: int | None = None
+    ) -> Dispute:
+        """Say a finding of the submission is wrong, and why; it still blocks until confirmed.
+
+        ``start`` picks the finding when the clause has several (its span's start).
+        A finding that only a permission clears (confidential material) or under
+        clause C (a fact of the device, not a judgement) cannot be disputed.
+        """
+        if not reason.strip():
+            raise ValidationError("a dispute needs its reason: why the finding is wrong.")
+        with self._step(actor, "dispute", code) as (session, draft, reviewer):
+            if draft.author_id == reviewer.id:
+                raise AccessDeniedError(f"{reviewer.service_number} wrote {code}: ask another reviewer.")
+            self._refuse_if_expired(session, draft)
+            if clause == self.devices_clause:
+                raise ValidationError(
+                    f"clause {clause} is about the device {code} was submitted from, not its words: "
+                    "it cannot be disputed; submit it again from an allowed device."
+                )
+            if clause in self.checker.pack.released_by_permission:
+                raise ValidationError(
+                    f"a finding under {clause} is cleared only by the "
+                    f"{self.checker.pack.policy.authority}'s written permission scoped to this post, "
+                    "not by a dispute."
+                )
+            found = [
+                f
+                for f in draft.report.get("findings", [])
+                if f["clause"] == clause and (start is None or f["span"][0] == start)
+            ]
+            if not found:
+                raise NotFoundError(
+                    f"{code} has no finding under {clause}" + (f" at {start}." if start else ".")
+                )
+            if len(found) > 1:
+                starts = ", ".join(str(f["span"][0]) for f in found)
+                raise ValidationError(
+                    f"{code} has {len(found)} findings under {clause}; say which by its start ({starts})."
+                )
+            finding = found[0]
+            submission = self._submission(session, draft)
+            again = session.scalar(
+                select(Dispute).where(
+                    Dispute.draft_id == draft.id,
+                    Dispute.submission == submission,
+                    Dispute.clause == clause,
+                    Dispute.span_start == finding["span"][0],
+                    Dispute.span_end == finding["span"][1],
+                )
+            )
+            if again is not None:
+                raise ConflictError(f"that finding of {code} is disputed already (dispute {again.id}).")
+            row = Dispute(
+                draft_id=draft.id,
+                submission=submission,
+                clause=clause,
+                evidence=finding["evidence"],
+                span_start=finding["span"][0],
+                span_end=finding["span"][1],
+                score=float(finding["score"]),
+                reason=reason.strip(),
+                disputed_by=reviewer,
+                at=utcnow(),
+                confirmed_by=None,
+                confirmed_at=None,
+            )
+            session.add(row)
+            session.flush()
+            self._audit(
+                session,
+                actor,
+                "review.dispute",
+                draft,
+                {"dispute": row.id, "clause": clause, "evidence": row.evidence, "reason": row.reason},
+            )
+            return row
+
+    def confirm_dispute(self, actor: str | None, code: str, dispute: int) -> Dispute:
+        """Confirm another reviewer's dispute (the pack says whose roles may): the finding stops blocking."""
+        with self._step(actor, "confirm-dispute", code) as (session, draft, member):
+            row = session.get(Dispute, dispute)
+            if row is None or row.draft_id != draft.id:
+                raise NotFoundError(f"{code} has no dispute {dispute}.")
+            if row.confirmed_at is not None:
+                raise ConflictError(f"dispute {dispute} was confirmed already.")
+            if row.submission != self._submission(session, draft):
+                raise ConflictError(f"dispute {dispute} was about an earlier submission of {code}.")
+            if member.id in (row.disputed_by_id, draft.author_id):
+                raise AccessDeniedError(
+                    f"{member.service_number} "
+                    + ("raised this dispute" if member.id == row.disputed_by_id else f"wrote {code}")
+                    + ": another person must confirm it."
+                )
+            may = self.checker.pack.approval.dispute_confirmed_by
+            if not set(may) & set(member.roles):
+                raise AccessDeniedError(f"the policy pack lets only a {' or '.join(may)} confirm a dispute.")
+            self._refuse_if_expired(session, draft)
+            row.confirmed_by, row.confirmed_at = member, utcnow()
+            draft.updated_at = utcnow()
+            self._audit(
+                session,
+                actor,
+                "review.confirm-dispute",
+                draft,
+                {"dispute": row.id, "clause": row.clause, "evidence": row.evidence},
+            )
+            return row
+
+    def assert_publishable(self, actor: str | None, code: str) -> None:
+        """Check an approved draft again before it is sent, with the pack and model in force now.
+
+        If the check now finds what its approval did not clear (a new finding, or one
+        no longer cleared: a revoked permission, a changed pack), the draft is held:
+        returned to its author with the reasons, audited as ``publish.held``, and
+        :class:`~postguard.errors.ConflictError` is raised. Nothing is sent.
+        """
+        current = self.get(code)
+        if current["state"] != "approved":
+            return  # publish() refuses it with its own reason
+        approvals = [r for r in current["reviews"] if r["action"] == "approve" and r["permission"]]
+        claimed = tuple(p for r in approvals for p in str(r["permission"]).split(",") if p)
+        report = self._recheck(current, claimed)
+        with self.registry.acting(actor, "publish.send") as (session, member):
+            draft = find_draft(session, code)
+            submission = self._submission(session, draft)
+            confirmed = confirmed_keys(session, draft.id, submission)
+            approved = {span_key(f["clause"], *f["span"]) for f in draft.report.get("findings", [])}
+            problems = [str(item) for item in outstanding(self.checker.pack, report, confirmed)]
+            approvers = set(
+                session.scalars(
+                    select(Review.reviewer_id).where(
+                        Review.draft_id == draft.id,
+                        Review.submission == submission,
+                        Review.action == "approve",
+                        Review.reviewer_id != draft.author_id,
+                    )
+                )
+            )
+            needed = max(draft.approvals_needed, self.rules.approvals_required, 1)
+            if len(approvers) < needed:
+                problems.append(
+                    f"it has {len(approvers)} approval(s) by reviewers other than its author, "
+                    f"and needs {needed}"
+                )
+            problems += [
+                f'{f.clause} "{f.evidence}": found by the check in force now, not when it was approved'
+                for f in report.findings
+                if span_key(f.clause, f.start, f.end) not in approved | confirmed
+            ]
+            if not problems:
+                return
+            session.add(
+                Review(
+                    draft_id=draft.id,
+                    reviewer=member,
+                    action="held",
+                    comment="Held at publication: " + "; ".join(problems),
+                    permission="",
+                    submission=submission,
+                    at=utcnow(),
+                )
+            )
+            draft.state, draft.scheduled_for, draft.scheduled_by = "returned", None, ""
+            self._record(draft, report)
+            self._audit(session, actor, "publish.held", draft, {"problems": problems})
+        raise ConflictError(
+            f"{code} was not published: the check in force now finds what its approval did not "
+            f"clear ({'; '.join(problems)}). It is returned to its author."
+        )
 
     def return_(self, actor: str | None, code: str, *, comment: str) -> Draft:
         if not comment.strip():
@@ -282,6 +500,28 @@ class Workflow(DraftQueries):
                 codes.append(draft.code)
             return codes
 
+    # What the draft page shows ---------------------------------------------
+
+    def standing(self, draft: dict[str, Any]) -> list[str]:
+        """What stands between ``draft`` (as :meth:`get` returns it) and its approval, as it was
+        last checked: each finding no reason can clear, and what would."""
+        confirmed = self._current_disputes(draft, confirmed_only=True)
+        return [str(item) for item in outstanding(self.checker.pack, stored_report(draft), confirmed)]
+
+    def disputable(self, draft: dict[str, Any]) -> list[dict[str, Any]]:
+        """The findings of ``draft`` a reviewer may still dispute, in its report's shape."""
+        taken = self._current_disputes(draft, confirmed_only=False)
+        keys = {key_of(f) for f in disputable(self.checker.pack, stored_report(draft), taken)}
+        return [f for f in draft["findings"] if span_key(f["clause"], *f["span"]) in keys]
+
+    def _current_disputes(self, draft: dict[str, Any], *, confirmed_only: bool) -> set[SpanKey]:
+        submission = 1 + sum(1 for r in draft["reviews"] if r["action"] in ("return", "held"))
+        return {
+            span_key(d["clause"], *d["span"])
+            for d in draft["disputes"]
+            if d["submission"] == submission and (d["confirmed_by"] or not confirmed_only)
+        }
+
     # Helpers ----------------------------------------------------------------
 
     @contextmanager
@@ -293,8 +533,60 @@ class Workflow(DraftQueries):
                 raise ConflictError(step.refusal(code, draft.state))
             yield session, draft, member
 
-    def _check(self, text: str, context: dict[str, Any] | None) -> Report:
-        return self.checker.check_post(Post(text, Context.from_dict(context)))
+    @staticmethod
+    def _draft_context(context: dict[str, Any] | None) -> Context:
+        """The context a draft is checked in: official, with the author's attachments and permissions."""
+        try:
+            given = Context.from_dict(context)
+        except ValueError as exc:
+            raise ValidationError(f"{exc}.") from None
+        if given.account != "official" or given.capacity != "official":
+            raise ValidationError(
+                "a draft is published on a department account, in the department's name: its context "
+                "is official. A personal account or capacity is not a draft's; check such a post with "
+                "postguard check instead."
+            )
+        return given
+
+    @staticmethod
+    def _stored_context(stored: dict[str, Any], extra: tuple[str, ...] = ()) -> Context:
+        """A stored draft's context, official whatever the row says (a row edited by hand included)."""
+        attachments = stored.get("attachments") or []
+        permissions = stored.get("permissions") or []
+        return Context(
+            "official",
+            "official",
+            tuple(str(a) for a in attachments),
+            tuple(dict.fromkeys([*(str(p) for p in permissions), *extra])),
+        )
+
+    def _check(self, text: str, context: Context, *, author: str | None, draft: str | None) -> Report:
+        return check_with_registry(self.checker, self.grants, text, context, member=author, draft=draft)
+
+    def _recheck(self, current: dict[str, Any], claimed: tuple[str, ...] = ()) -> Report:
+        """The draft checked now, as its author publishes it from the device it was submitted from."""
+        return check_with_registry(
+            self.checker,
+            self.grants,
+            current["text"],
+            self._stored_context(current["context"], claimed),
+            member=current["author"],
+            draft=current["id"],
+            device=current["device"],
+        )
+
+    def _release_refusal(self, permission: str, current: dict[str, Any]) -> str:
+        context = self._stored_context(current["context"])
+        verdict = self.grants.honoured_for(
+            permission.strip(),
+            kind="confidential-release",
+            member=current["author"],
+            draft=current["id"],
+            digest=post_sha256(Post(current["text"], context)),
+        )
+        return (
+            "" if verdict.valid else f"Permission {permission.strip()} does not release it: {verdict.reason}."
+        )
 
     @staticmethod
     def _record(draft: Draft, report: Report) -> None:
@@ -343,23 +635,13 @@ class Workflow(DraftQueries):
                 f"{draft.code} was not reviewed in time and has expired; the author must submit it again."
             )
 
-    def _require_release(self, code: str, permission: str) -> None:
-        if not permission.strip():
-            raise ValidationError(
-                f"{code} holds confidential material: attach a valid confidential-release "
-                "permission of the Commissioner (its id, CP-...)."
-            )
-        ok, why = self.grants.check_permission(permission.strip(), None)
-        if not ok:
-            raise ValidationError(f"permission {permission} cannot release it: {why}.")
-
     @staticmethod
     def _submission(session: Session, draft: Draft) -> int:
         returns = (
             session.scalar(
                 select(func.count())
                 .select_from(Review)
-                .where(Review.draft_id == draft.id, Review.action == "return")
+                .where(Review.draft_id == draft.id, Review.action.in_(("return", "held")))
             )
             or 0
         )

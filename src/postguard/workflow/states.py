@@ -6,6 +6,9 @@
        ^                    |  \\--return (with a comment)--> returned --edit/submit--^      |
        |                    \\--(not approved in time)--> expired             <--unschedule--/
     edit (author only, in checked or returned)            approved --publish--> published
+                                                          approved --held at publication--> returned
+
+A submission's findings may be disputed, and the disputes confirmed, while it is submitted.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ STEPS: dict[str, Step] = {
     "submit": Step("draft.submit", ("checked", "returned"), "submitted"),
     "approve": Step("review.approve", ("submitted",), "approved"),
     "return": Step("review.return", ("submitted",), "returned"),
+    "dispute": Step("review.dispute", ("submitted",), "disputed"),
+    "confirm-dispute": Step("review.confirm-dispute", ("submitted",), "confirmed"),
     "schedule": Step("publish.schedule", ("approved",), "scheduled"),
     "unschedule": Step("publish.unschedule", ("scheduled",), "taken off the schedule"),
 }

@@ -39,7 +39,10 @@ class LearnedDetector(PatternDetector):
         self._neutral = [regex.compile(r) for r in clause.neutral]
 
     def neutral(self, post: AnalysedPost, sentence: str) -> bool:
-        return any(r.fullmatch(sentence, timeout=post.time_left()) for r in self._neutral)
+        try:
+            return any(r.fullmatch(sentence, timeout=post.time_left()) for r in self._neutral)
+        except TimeoutError:  # the regex engine's own timeout: the check's time ran out
+            post.out_of_time()
 
     def sentence_scores(self, post: AnalysedPost) -> npt.NDArray[np.float32] | None:
         if self.scorer is None or self.clause not in self.scorer.clauses or not self.policy_clause.learned:

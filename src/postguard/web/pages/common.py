@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Callable
 from importlib import resources
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,6 +38,7 @@ __all__ = [
     "back",
     "check_csrf",
     "install_page_handlers",
+    "link_url",
     "marked",
     "mount_static",
     "needs",
@@ -84,7 +85,24 @@ def marked(text_: str, findings: list[dict[str, Any]]) -> Markup:
     return Markup("").join(out)
 
 
+def link_url(url: object) -> str:
+    """``url`` if it is a web address (http or https) safe to link to, else "" (never a link).
+
+    Addresses come from the platforms a post is published to; a ``javascript:`` or
+    ``data:`` one, or anything else, is shown as text and never becomes a link.
+    """
+    if not isinstance(url, str):
+        return ""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    if any(ord(ch) < 0x20 or ch in "\"'<>` " for ch in url.strip()):
+        return ""
+    return url.strip()
+
+
 _env.filters["marked"] = marked
+_env.filters["link_url"] = link_url
 
 
 def mount_static(app: FastAPI) -> None:

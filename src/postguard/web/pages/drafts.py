@@ -79,11 +79,16 @@ def draft_page(request: Request, code: str, state: ServiceDep, viewer: ViewerDep
     except PostguardError as exc:
         return render(request, "error.html", viewer, status=404, title="Not found", message=str(exc))
     published = publications(state.registry, draft=code)
+    pack = state.workflow.checker.pack
+    released = pack.released_by_permission
     return render(
         request,
         "draft.html",
         viewer,
         draft=draft,
+        blocking=state.workflow.standing(draft),
+        disputable=state.workflow.disputable(draft),
+        releasable=any(i["clause"] in released for i in (*draft["findings"], *draft["advice"])),
         publication=published[0] if published else None,
         devices=_devices_of(state, viewer.number) if draft["author"] == viewer.number else [],
         accounts=state.registry.accounts(active_only=True),
@@ -105,12 +110,14 @@ def draft_step(
     permission: Annotated[str, Form(max_length=32)] = "",
     comment: Annotated[str, Form(max_length=4000)] = "",
     at: Annotated[str, Form(max_length=40)] = "",
+    finding: Annotated[str, Form(max_length=64)] = "",
+    dispute: Annotated[int, Form(ge=0)] = 0,
 ) -> Response:
     check_csrf(viewer, csrf_token)
     flow, me, url = state.workflow, viewer.number, f"/drafts/{code}"
 
     def do_publish() -> None:
-        row = publish(state.registry, me, code, keys_dir=state.settings.keys_dir)
+        row = publish(state.workflow, me, code, keys_dir=state.settings.keys_dir)
         if row.status != "sent":
             raise ValidationError(f"publishing failed after {row.attempts} attempt(s): {row.last_error}")
 
@@ -121,11 +128,19 @@ def draft_step(
             raise ValidationError("give the date and time to publish at.") from None
         flow.schedule(me, code, at=when if when.tzinfo else when.replace(tzinfo=dt.UTC))
 
+    def do_dispute() -> None:
+        clause, _, start = finding.partition("@")
+        if not clause or not start.isdigit():
+            raise ValidationError("choose the finding you dispute.")
+        flow.dispute(me, code, clause=clause, reason=reason, start=int(start))
+
     steps: dict[str, tuple[str, Callable[[], object]]] = {
         "edit": ("Saved and checked again.", lambda: flow.edit(me, code, text=text_)),
         "submit": ("Submitted for review.", lambda: flow.submit(me, code, device=device)),
         "approve": ("Approved.", lambda: flow.approve(me, code, reason=reason, permission=permission)),
         "return": ("Returned to its author.", lambda: flow.return_(me, code, comment=comment)),
+        "dispute": ("Disputed; another reviewer or the Commissioner must confirm it.", do_dispute),
+        "confirm-dispute": ("Dispute confirmed.", lambda: flow.confirm_dispute(me, code, dispute)),
         "publish": ("Published.", do_publish),
         "schedule": ("Scheduled.", do_schedule),
         "unschedule": ("Taken off the schedule.", lambda: flow.unschedule(me, code)),

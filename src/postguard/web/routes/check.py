@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from postguard.checks.types import Context, Post
+from postguard.registry.tokens import TokenHolder
 from postguard.web.deps import ServiceDep, require
 from postguard.web.schemas import CheckIn
 
 router = APIRouter(prefix="/api/v1", tags=["check"])
 
 
-@router.post("/check", dependencies=[require("check.post")], summary="Check a post against every clause")
-async def check_post(body: CheckIn, state: ServiceDep) -> dict[str, Any]:
+@router.post("/check", summary="Check a post against every clause")
+async def check_post(
+    body: CheckIn, state: ServiceDep, caller: Annotated[TokenHolder, require("check.post")]
+) -> dict[str, Any]:
     """The contract's output line: decision, findings (and advice), for the post given.
 
-    The check runs in the worker threads, never on the event loop, so a long post does not
-    hold up any other request; the pack's ``limits.check_seconds`` bounds it.
+    A claimed permission is honoured only if the registry holds it as a confidential
+    release in force for the caller (or no one in particular) and this very post (the
+    SHA-256 of its text and attachments). The check runs in the worker threads, never on
+    the event loop, so a long post does not hold up any other request; the pack's
+    ``limits.check_seconds`` bounds it.
     """
     context = Context.from_dict(body.context.model_dump() if body.context else None)
-    report = await run_in_threadpool(state.checker.check_post, Post(body.text, context))
+    checker = state.checker.with_permissions(state.grants.resolver(member=caller.service_number))
+    report = await run_in_threadpool(checker.check_post, Post(body.text, context))
     return report.to_dict(body.id)

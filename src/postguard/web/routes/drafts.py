@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from postguard.errors import ValidationError
 from postguard.registry.tokens import TokenHolder
 from postguard.web.deps import ServiceDep, require
-from postguard.web.schemas import ApproveIn, DraftIn, ReturnIn, ScheduleIn, SubmitIn
+from postguard.web.schemas import ApproveIn, DisputeIn, DraftIn, ReturnIn, ScheduleIn, SubmitIn
 from postguard.workflow import STATES
 from postguard.workflow.publish import publication_dict, publications, publish
 
@@ -69,6 +69,21 @@ def approve_draft(code: str, body: ApproveIn, state: ServiceDep, caller: Reviewe
     return state.workflow.get(code)
 
 
+@router.post("/{code}/disputes", status_code=201, summary="Dispute a finding of a submission (with a reason)")
+def dispute_finding(code: str, body: DisputeIn, state: ServiceDep, caller: ReviewerDep) -> dict[str, Any]:
+    """The finding still blocks approval until another reviewer or the Commissioner confirms."""
+    state.workflow.dispute(
+        caller.service_number, code, clause=body.clause, reason=body.reason, start=body.start
+    )
+    return state.workflow.get(code)
+
+
+@router.post("/{code}/disputes/{dispute}/confirm", summary="Confirm another reviewer's dispute")
+def confirm_dispute(code: str, dispute: int, state: ServiceDep, caller: ReviewerDep) -> dict[str, Any]:
+    state.workflow.confirm_dispute(caller.service_number, code, dispute)
+    return state.workflow.get(code)
+
+
 @router.post("/{code}/return", summary="Return a submission to its author with a comment")
 def return_draft(code: str, body: ReturnIn, state: ServiceDep, caller: ReviewerDep) -> dict[str, Any]:
     state.workflow.return_(caller.service_number, code, comment=body.comment)
@@ -89,7 +104,7 @@ def unschedule_draft(code: str, state: ServiceDep, caller: PublisherDep) -> dict
 
 @router.post("/{code}/publish", summary="Publish an approved draft to its account (retried, never twice)")
 def publish_draft(code: str, state: ServiceDep, caller: PublisherDep) -> dict[str, Any]:
-    row = publish(state.registry, caller.service_number, code, keys_dir=state.settings.keys_dir)
+    row = publish(state.workflow, caller.service_number, code, keys_dir=state.settings.keys_dir)
     return {**state.workflow.get(code), "publication": publication_dict(row, code)}
 
 

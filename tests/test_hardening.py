@@ -1,0 +1,492 @@
+"""Issue 11: each way around the policy, and each failure, that an attacker or a careless user
+found, reproduced; each must now fail to get through. Database items run on SQLite and
+PostgreSQL (the ``world`` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from conftest import World
+from postguard.checks import Checker
+from postguard.checks.model.inference import default_model
+from postguard.errors import AccessDeniedError, CheckTimeoutError, ConflictError, ValidationError
+from postguard.policy.loader import load_pack
+from postguard.registry.db import Database
+from postguard.registry.signin import MAX_FAILURES, TooManyAttemptsError, set_password, sign_in
+from postguard.registry.tokens import create_token
+from postguard.settings import Settings
+from postguard.web import create_app
+from postguard.web.app import MAX_BODY
+from postguard.workflow.checking import post_digest
+from postguard.workflow.disputes import reviews_export
+
+GUILTY = "We got our man! The thug was arrested at his home in Northfield this morning."
+VICTIM = "The victim, Shanice Morgan, is recovering in hospital. Thank you for your help."
+CLEAN = "ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass."
+PASSWORD = "correct horse battery staple"
+
+#: A pattern that backtracks exponentially on "aaaa…" with no "b": the regex engine's bane.
+CATASTROPHIC = (
+    "extends: default\nlimits:\n  check_seconds: {seconds}\nclauses:\n  - id: A.i\n    patterns:\n"
+    "      - id: decorum.catastrophic\n        regex: '(?:a|aa)+b'\n        score: 0.9\n"
+)
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _audit(world: World, action: str) -> list[sa.Row[tuple[str, str, str]]]:
+    with world.db.engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text("SELECT actor, target, detail FROM audit_entry WHERE action = :a ORDER BY seq"),
+                {"a": action},
+            )
+        )
+
+
+@pytest.fixture
+def service(world: World) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    tokens = {m: create_token(world.registry, "IT-1", member=m, name=f"t-{m}")[0] for m in world_members()}
+    app = create_app(Settings(database_url=world.db.url, keys_dir=world.keys_dir, secure_cookies=False))
+    with TestClient(app) as client:
+        yield client, tokens
+
+
+def world_members() -> tuple[str, ...]:
+    return ("IT-1", "CP-1", "PIO-1", "REV-1", "AUD-1")
+
+
+# 1. A slow input stalls everything ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("unit", ["!", ".", "1", "a!", "#a", "x. ", "l33t ", "@b "])
+def test_hostile_input_takes_time_linear_in_its_size(unit: str) -> None:
+    """64 KiB of '!' took 70 s (quadratic sentence and leetspeak scanning): now 8 times the
+    text takes about 8 times as long (quadratic would be 64 times)."""
+    checker = Checker(load_pack(), default_model())
+    checker.check("warm the caches up.")
+
+    def seconds(size: int) -> float:
+        text = (unit * (size // len(unit) + 1))[:size]
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            checker.check(text)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    small, large = seconds(4096), seconds(32768)
+    assert large / max(small, 1e-4) < 24, f"{unit!r}: 4 KiB {small:.4f} s, 32 KiB {large:.4f} s"
+    checker.check((unit * 70000)[:65536])  # the whole 64 KiB, well inside the per-check limit
+
+
+def test_a_catastrophic_pack_pattern_is_cut_off_by_the_check_limit(tmp_path: Path) -> None:
+    pack = tmp_path / "slow.yaml"
+    pack.write_text(CATASTROPHIC.format(seconds=0.3), encoding="utf-8")
+    checker = Checker(load_pack(pack), default_model())
+    start = time.perf_counter()
+    with pytest.raises(CheckTimeoutError, match="took too long"):
+        checker.check("a" * 60 + "!")
+    assert time.perf_counter() - start < 5
+    assert checker.check("Road closed on Main Street.").decision == "allow"
+
+
+def test_a_slow_check_does_not_hold_up_other_requests(world: World, tmp_path: Path) -> None:
+    pack = tmp_path / "slow.yaml"
+    pack.write_text(CATASTROPHIC.format(seconds=1.5), encoding="utf-8")
+    token, _ = create_token(world.registry, "IT-1", member="PIO-1", name="slow")
+    app = create_app(Settings(database_url=world.db.url, keys_dir=world.keys_dir, policy=pack))
+    finished: dict[str, float] = {}
+
+    async def scenario() -> tuple[int, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        ):
+            start = time.perf_counter()
+
+            async def slow() -> int:
+                answer = await client.post(
+                    "/api/v1/check", json={"text": "a" * 60 + "!"}, headers=_auth(token)
+                )
+                finished["slow"] = time.perf_counter() - start
+                return answer.status_code
+
+            async def quick() -> int:
+                await asyncio.sleep(0.2)  # the slow check is under way
+                answer = await client.get("/api/v1/drafts", headers=_auth(token))
+                finished["quick"] = time.perf_counter() - start
+                return answer.status_code
+
+            return tuple(await asyncio.gather(slow(), quick()))  # type: ignore[return-value]
+
+    slow_status, quick_status = asyncio.run(scenario())
+    assert slow_status == 422 and quick_status == 200
+    assert finished["quick"] < finished["slow"], finished
+
+
+# 2. The author's context switches off the checks ---------------------------------------------
+
+
+def test_a_draft_for_an_official_account_cannot_claim_a_personal_context(
+    service: tuple[TestClient, dict[str, str]], world: World
+) -> None:
+    client, tokens = service
+    sent = client.post(
+        "/api/v1/drafts",
+        json={"text": GUILTY, "context": {"account": "personal", "capacity": "personal"}},
+        headers=_auth(tokens["PIO-1"]),
+    )
+    assert sent.status_code == 422 and "official" in sent.json()["detail"]
+    made = client.post("/api/v1/drafts", json={"text": GUILTY}, headers=_auth(tokens["PIO-1"])).json()
+    edited = client.put(
+        f"/api/v1/drafts/{made['id']}",
+        json={"text": GUILTY, "context": {"capacity": "personal"}},
+        headers=_auth(tokens["PIO-1"]),
+    )
+    assert edited.status_code == 422
+    # Someone who edits the row by hand gains nothing: the stored context is read as official.
+    with world.db.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE draft SET context = :c WHERE code = :d"),
+            {"c": '{"account": "personal", "capacity": "personal"}', "d": made["id"]},
+        )
+    submitted = client.post(
+        f"/api/v1/drafts/{made['id']}/submit", json={"device": "PC-1"}, headers=_auth(tokens["PIO-1"])
+    ).json()
+    assert submitted["decision"] == "block" and submitted["findings"]
+
+
+# 3. Written permissions are not scoped -------------------------------------------------------
+
+
+def test_a_release_for_another_post_or_member_approves_nothing(world: World) -> None:
+    flow = world.workflow
+    other = flow.create("PIO-1", text="The victim, Mary Jones, thanks the public for their help.")
+    elsewhere = world.grants.permit(
+        "CP-1",
+        world.commissioner_key,
+        kind="confidential-release",
+        member="PIO-1",
+        post=other.code,
+        reason="family asked",
+        text_="Mary Jones may be named.",
+    ).code
+    draft = flow.create("PIO-1", text=VICTIM)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(ValidationError, match="another post"):
+        flow.approve("REV-1", draft.code, reason="consent", permission=elsewhere)
+    for_someone_else = world.grants.permit(
+        "CP-1",
+        world.commissioner_key,
+        kind="confidential-release",
+        member="REV-1",
+        post=draft.code,
+        reason="x",
+        text_="y",
+    ).code
+    with pytest.raises(ValidationError, match="issued for REV-1"):
+        flow.approve("REV-1", draft.code, reason="consent", permission=for_someone_else)
+    # Claimed by the author in the draft's context, it is judged just the same.
+    flow.return_("REV-1", draft.code, comment="Attach the permission.")
+    flow.edit("PIO-1", draft.code, text=VICTIM, context={"permissions": [elsewhere]})
+    assert flow.get(draft.code)["findings"][0]["clause"] == "A.iii.confidential"
+
+
+def test_the_api_check_honours_a_permission_only_for_its_post(
+    service: tuple[TestClient, dict[str, str]], world: World
+) -> None:
+    client, tokens = service
+    fake = client.post(
+        "/api/v1/check",
+        json={"text": VICTIM, "context": {"permissions": ["CP-2026-0001"]}},
+        headers=_auth(tokens["PIO-1"]),
+    ).json()
+    assert fake["findings"] and not fake.get("advice")
+    scoped = world.grants.permit(
+        "CP-1",
+        world.commissioner_key,
+        kind="confidential-release",
+        member="PIO-1",
+        post="sha256:" + __import__("hashlib").sha256(VICTIM.encode()).hexdigest(),
+        reason="family asked",
+        text_="May be named.",
+    ).code
+    honoured = client.post(
+        "/api/v1/check",
+        json={"text": VICTIM, "context": {"permissions": [scoped]}},
+        headers=_auth(tokens["PIO-1"]),
+    ).json()
+    assert not honoured["findings"] and honoured["advice"]
+    other = client.post(
+        "/api/v1/check",
+        json={"text": VICTIM + " More soon.", "context": {"permissions": [scoped]}},
+        headers=_auth(tokens["PIO-1"]),
+    ).json()
+    assert other["findings"]
+
+
+# 4. One reviewer can approve a blocked post --------------------------------------------------
+
+
+def test_a_blocked_post_is_not_approved_with_ok(world: World) -> None:
+    flow = world.workflow
+    draft = flow.create("PIO-1", text=GUILTY)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    with pytest.raises(ValidationError, match="blocks the post"):
+        flow.approve("REV-1", draft.code, reason="ok")
+
+
+def test_publication_checks_again_and_holds_what_the_approval_did_not_clear(world: World) -> None:
+    """The scheduler published 'We got our man! The thug…': an approved row edited by hand, or a
+    pack changed after approval, is caught by the check at publication."""
+    flow = world.workflow
+    draft = flow.create("PIO-1", text=CLEAN)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    flow.approve("REV-1", draft.code)
+    with world.db.engine.begin() as conn:  # the text swapped after approval, in the database
+        conn.execute(sa.text("UPDATE draft SET text = :t WHERE code = :d"), {"t": GUILTY, "d": draft.code})
+    with pytest.raises(ConflictError, match="not published"):
+        flow.assert_publishable("PIO-1", draft.code)
+    held = flow.get(draft.code)
+    assert held["state"] == "returned" and held["reviews"][-1]["action"] == "held"
+    assert _audit(world, "publish.held")
+    # A draft set to approved by hand, with no approval at all, is held too.
+    other = flow.create("PIO-1", text=CLEAN)
+    with world.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE draft SET state = 'approved' WHERE code = :d"), {"d": other.code})
+    with pytest.raises(ConflictError, match="approval"):
+        flow.assert_publishable("PIO-1", other.code)
+
+
+def test_a_revoked_release_stops_the_publication(world: World) -> None:
+    flow = world.workflow
+    draft = flow.create("PIO-1", text=VICTIM)
+    code = world.grants.permit(
+        "CP-1",
+        world.commissioner_key,
+        kind="confidential-release",
+        member="PIO-1",
+        post=draft.code,
+        reason="family asked",
+        text_="May be named.",
+    ).code
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    flow.approve("REV-1", draft.code, reason="family consent", permission=code)
+    flow.assert_publishable("PIO-1", draft.code)  # still in force: nothing to hold
+    world.grants.revoke_permission("CP-1", code, "consent withdrawn")
+    with pytest.raises(ConflictError, match="confidential-release"):
+        flow.assert_publishable("PIO-1", draft.code)
+
+
+def test_confirmed_disputes_become_training_examples(world: World, tmp_path: Path) -> None:
+    from postguard.checks.labelled import LabelRules, read_labelled
+
+    flow = world.workflow
+    draft = flow.create("PIO-1", text=GUILTY)
+    flow.submit("PIO-1", draft.code, device="PC-1")
+    findings = flow.get(draft.code)["findings"]
+    disputed = {f["clause"] for f in findings}
+    for f in findings:
+        row = flow.dispute("REV-1", draft.code, clause=f["clause"], start=f["span"][0], reason="A quote.")
+        flow.confirm_dispute("CP-1", draft.code, row.id)
+    flow.approve("REV-1", draft.code)
+    pack = load_pack()
+    rows = list(reviews_export(world.registry, pack.learned_clause_ids))
+    assert len(rows) == 1 and rows[0]["labels"] == [] and rows[0]["disputed"] == sorted(disputed)
+    path = tmp_path / "reviews.jsonl"
+    path.write_text("".join(__import__("json").dumps(r) + "\n" for r in rows), encoding="utf-8")
+    [example] = read_labelled([path], LabelRules.of(pack))
+    assert example.source == "reviews" and example.text == GUILTY and not example.labels
+
+
+# 5. IT can give itself approval rights -------------------------------------------------------
+
+
+def test_nobody_changes_their_own_roles(world: World) -> None:
+    with pytest.raises(AccessDeniedError, match="own roles"):
+        world.registry.grant_roles("IT-1", "IT-1", "reviewer")
+    with pytest.raises(AccessDeniedError, match="own roles"):
+        world.registry.change_member("IT-1", "IT-1", roles=["it_admin", "commissioner"])
+    with pytest.raises(AccessDeniedError, match="Commissioner"):
+        world.registry.grant_roles("IT-1", "PIO-1", "reviewer")
+    assert "reviewer" not in world.registry.read(lambda s: world.registry.member(s, "PIO-1").roles)
+
+
+def test_the_last_it_admin_and_commissioner_stay(world: World) -> None:
+    with pytest.raises(ConflictError, match="last active it_admin"):
+        world.registry.change_member("IT-1", "IT-1", active=False)
+    with pytest.raises(ConflictError, match="last active commissioner"):
+        world.registry.change_member("IT-1", "CP-1", roles=["officer"])
+    with pytest.raises(ConflictError, match="last active commissioner"):
+        world.registry.change_member("IT-1", "CP-1", active=False)
+
+
+def test_a_removed_role_stops_at_once_here_and_within_the_token_ttl_elsewhere(
+    service: tuple[TestClient, dict[str, str]], world: World
+) -> None:
+    from postguard.web.deps import TOKEN_TTL
+
+    client, token = service
+    assert client.get("/api/v1/reviews", headers=_auth(token["REV-1"])).status_code == 200
+    changed = client.patch("/api/v1/members/REV-1", json={"roles": ["officer"]}, headers=_auth(token["IT-1"]))
+    assert changed.status_code == 200, changed.text
+    assert client.get("/api/v1/reviews", headers=_auth(token["REV-1"])).status_code == 403  # at once
+    # Changed by another process (here: another Registry over the same database).
+    assert client.get("/api/v1/reviews", headers=_auth(token["CP-1"])).status_code == 200
+    world.registry.add_member("IT-1", service_number="CP-2", name="Deputy", roles=[])
+    world.registry.grant_roles("CP-1", "CP-2", "commissioner")
+    world.registry.change_member("IT-1", "CP-1", roles=["officer"])
+    time.sleep(TOKEN_TTL + 0.1)
+    assert client.get("/api/v1/reviews", headers=_auth(token["CP-1"])).status_code == 403
+
+
+# 8. One slow caller locks out the rest -------------------------------------------------------
+
+
+def test_reads_go_on_while_another_connection_holds_the_write_lock(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'lock.db'}", create=True)
+    db.upgrade()
+    holder = threading.Event()
+    release = threading.Event()
+
+    def writer() -> None:
+        with db.session() as session:  # BEGIN IMMEDIATE: holds SQLite's one write lock
+            session.execute(sa.text("SELECT 1"))
+            holder.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert holder.wait(10)
+    try:
+        start = time.perf_counter()
+        with db.reading() as session:
+            assert session.execute(sa.text("SELECT count(*) FROM member")).scalar_one() == 0
+        assert time.perf_counter() - start < 1.0
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_argon2_runs_outside_any_write_transaction(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from postguard.registry import signin
+
+    set_password(world.registry, "IT-1", member="PIO-1", password=PASSWORD)
+    open_writes: list[int] = []
+    real_session = world.registry.db.session
+    depth = [0]
+
+    def counting_session():  # type: ignore[no-untyped-def]
+        class Wrapped:
+            def __enter__(self):  # type: ignore[no-untyped-def]
+                depth[0] += 1
+                self.inner = real_session()
+                return self.inner.__enter__()
+
+            def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+                depth[0] -= 1
+                return self.inner.__exit__(*exc)
+
+        return Wrapped()
+
+    real = signin._hasher
+
+    class Hasher:
+        def verify(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            open_writes.append(depth[0])
+            return real.verify(*args, **kwargs)
+
+        def hash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return real.hash(*args, **kwargs)
+
+    monkeypatch.setattr(world.registry.db, "session", counting_session)
+    monkeypatch.setattr(signin, "_hasher", Hasher())
+    sign_in(world.registry, service_number="PIO-1", password=PASSWORD, address="10.0.0.1")
+    with pytest.raises(AccessDeniedError):
+        sign_in(world.registry, service_number="PIO-1", password="wrong password!", address="10.0.0.1")
+    assert open_writes == [0, 0]
+
+
+# 9. Unbounded and unauthenticated work -------------------------------------------------------
+
+
+def test_an_unauthenticated_body_is_refused_before_it_is_read(
+    service: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, tokens = service
+    sent = [0]
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(64):
+            sent[0] += 1
+            yield b"x" * 65536
+
+    refused = client.post("/api/v1/check", content=chunks(), headers={"Content-Type": "application/json"})
+    assert refused.status_code == 401
+    too_big = client.post(
+        "/api/v1/check",
+        content=(b"x" * 65536 for _ in range(MAX_BODY // 65536 + 4)),
+        headers={**_auth(tokens["PIO-1"]), "Content-Type": "application/json"},
+    )
+    assert too_big.status_code == 413
+
+
+def test_failed_sign_ins_are_limited_by_address_and_audited_once(world: World) -> None:
+    set_password(world.registry, "IT-1", member="CP-1", password=PASSWORD)
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(AccessDeniedError):
+            sign_in(world.registry, service_number="CP-1", password="not it at all", address="10.9.9.9")
+    with pytest.raises(AccessDeniedError, match="Too many failed"):
+        sign_in(world.registry, service_number="CP-1", password=PASSWORD, address="10.9.9.9")
+    # The Commissioner is not locked out by someone else's address.
+    assert sign_in(world.registry, service_number="CP-1", password=PASSWORD, address="10.1.1.1").cookie
+    entries = _audit(world, "signin.failed") + _audit(world, "signin.locked")
+    assert len(entries) == 2 and {e.actor for e in entries} == {"anonymous"}
+    assert all('"CP-1"' in e.detail for e in entries)
+    with pytest.raises(TooManyAttemptsError):
+        for _ in range(40):
+            try:
+                sign_in(world.registry, service_number="X-9", password="whatever it is", address="10.7.7.7")
+            except TooManyAttemptsError:
+                raise
+            except AccessDeniedError:
+                pass
+    assert len(_audit(world, "signin.throttled")) == 1
+
+
+def test_post_digest_names_a_post_without_holding_it() -> None:
+    assert post_digest(GUILTY) != post_digest(CLEAN) and len(post_digest(GUILTY)) == 16
+
+
+def test_two_it_admins_grant_a_privileged_role_where_the_pack_says_so(world: World) -> None:
+    from postguard.policy.schema import Governance
+    from postguard.registry.service import Registry
+
+    registry = Registry(world.db, origin="test", governance=Governance(grant_by="two-it-admins"))
+    registry.add_member("IT-1", service_number="IT-2", name="Second Admin", roles=["it_admin"])
+    with pytest.raises(AccessDeniedError, match="two it_admins"):
+        registry.grant_roles("IT-1", "PIO-1", "reviewer")
+    request = registry.request_roles("IT-1", "PIO-1", "reviewer")
+    with pytest.raises(AccessDeniedError, match="asked for it"):
+        registry.decide_role_request("IT-1", request.code, grant=True)
+    with pytest.raises(AccessDeniedError):
+        registry.decide_role_request("PIO-1", request.code, grant=True)
+    assert registry.decide_role_request("IT-2", request.code, grant=True).state == "granted"
+    assert "reviewer" in registry.read(lambda s: registry.member(s, "PIO-1").roles)
+    with pytest.raises(ConflictError, match="granted already"):
+        registry.decide_role_request("IT-2", request.code, grant=False)
+    with pytest.raises(AccessDeniedError, match="own roles"):
+        registry.request_roles("IT-2", "IT-2", "commissioner")
