@@ -176,7 +176,7 @@ def test_helper_answers_every_channel_whatever_the_input(world: World) -> None:
     assert rest["nonascii"].startswith("203 ERR") and rest["badutf"].startswith("204 ERR")
     assert rest["unknown"].startswith("205 ERR") and "not a registered department computer" in rest["unknown"]
     assert rest["nobody"].startswith("206 ERR")
-    assert rest["long"].startswith("ERR") and "too long" in rest["long"]
+    assert rest["long"].startswith("207 ERR") and "too long" in rest["long"]
     assert rest["other"].startswith("208 OK") and rest["nochannel"].startswith("OK")
     assert all('message="' in a and 'log="' in a for a in answers)
 

@@ -78,7 +78,7 @@ def test_a_custom_pack_reaches_the_cli_check(pack_file: Path, monkeypatch: pytes
 
 
 def test_a_custom_pack_reaches_the_api_and_its_workflow(pack_file: Path, world: World) -> None:
-    settings = Settings(database_url=str(world.db.engine.url.render_as_string(hide_password=False)),
+    settings = Settings(database_url=world.db.url,
                         keys_dir=world.keys_dir, policy=pack_file)  # fmt: skip
     token, _ = create_token(world.registry, "IT-1", member="PIO-1", name="test")
     with TestClient(create_app(settings)) as client:
@@ -111,7 +111,7 @@ def test_a_custom_pack_reaches_publish_due(
         conn.execute(
             sa.text("UPDATE draft SET scheduled_for = :t"), {"t": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}
         )
-    url = world.db.engine.url.render_as_string(hide_password=False)
+    url = world.db.url
     monkeypatch.setenv("POSTGUARD_POLICY", str(pack_file))
     result = runner.invoke(app, ["publish-due", "--database", url, "--keys-dir", str(world.keys_dir)])
     assert result.exit_code == 1  # the draft has no account to publish to, and says so
@@ -127,7 +127,7 @@ def test_a_custom_pack_reaches_permit_export(
         "CP-1", world.commissioner_key, kind="personal-device", member="PIO-1", device="IMEI-1",
         reason="on call", text_="May use the phone.",
     ).code  # fmt: skip
-    url = world.db.engine.url.render_as_string(hide_password=False)
+    url = world.db.url
     monkeypatch.setenv("POSTGUARD_POLICY", str(pack_file))
     html = tmp_path / "permit.html"
     result = runner.invoke(

@@ -490,3 +490,237 @@ def test_two_it_admins_grant_a_privileged_role_where_the_pack_says_so(world: Wor
         registry.decide_role_request("IT-2", request.code, grant=False)
     with pytest.raises(AccessDeniedError, match="own roles"):
         registry.request_roles("IT-2", "IT-2", "commissioner")
+
+
+# 6. The audit tail can be cut off unseen -----------------------------------------------------
+
+
+def _rechain(world: World, *, drop_action: str | None = None, edit_seq: int | None = None) -> None:
+    """What someone with the database does: remove or edit entries, then recompute every hash and
+    renumber, so that the chain links up again; and delete the checkpoint rows."""
+    from postguard.audit.chain import GENESIS, entry_hash
+
+    with world.db.engine.begin() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM audit_entry ORDER BY seq")).mappings().all()
+        conn.execute(sa.text("DELETE FROM audit_entry"))
+        conn.execute(sa.text("DELETE FROM audit_checkpoint"))
+        prev, seq = GENESIS, 0
+        for row in rows:
+            if drop_action is not None and row["action"] == drop_action:
+                continue
+            seq += 1
+            fields = {k: row[k] for k in ("at", "actor", "action", "clause", "target", "origin", "detail")}
+            if row["seq"] == edit_seq:
+                fields["actor"] = "rewriter"
+            digest = entry_hash(seq=seq, **fields, prev_hash=prev)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_entry (seq, at, actor, action, clause, target, origin, detail, "
+                    "prev_hash, hash) VALUES (:seq, :at, :actor, :action, :clause, :target, :origin, "
+                    ":detail, :prev, :hash)"
+                ),
+                {"seq": seq, **fields, "prev": prev, "hash": digest},
+            )
+            prev = digest
+
+
+def _witnessed(world: World, path: Path) -> None:
+    from postguard.audit.checkpoints import checkpoint_if_due
+    from postguard.audit.witness import Witness
+
+    assert checkpoint_if_due(world.db.session, world.department_key, Witness(path)) is not None
+
+
+def _verify(world: World, path: Path | None) -> object:
+    from postguard.audit.verify import verify
+    from postguard.audit.witness import read_heads
+    from postguard.keys import load_public
+
+    heads = read_heads(path) if path is not None else None
+    return verify(world.db.engine, load_public(world.keys_dir, "department"), witness=heads)
+
+
+def test_consistency_proofs_follow_rfc_6962_and_refuse_a_changed_prefix() -> None:
+    import hashlib
+
+    from postguard.audit.merkle import MerkleLevels, merkle_root, verify_consistency
+
+    leaves = [hashlib.sha256(str(i).encode()).digest() for i in range(40)]
+    levels = MerkleLevels()
+    for leaf in leaves:
+        levels.add(leaf)
+    for n in range(1, 41):
+        assert levels.root(n) == merkle_root(leaves[:n])
+        for m in range(1, n + 1):
+            proof = levels.consistency_proof(m, n)
+            assert verify_consistency(m, n, levels.root(m), levels.root(n), proof)
+            if m < n:
+                assert not verify_consistency(m, n, merkle_root([b"x", *leaves[1:m]]), levels.root(n), proof)
+                assert not verify_consistency(
+                    m, n, levels.root(m), merkle_root([*leaves[: n - 1], b"y"]), proof
+                )
+
+
+def test_a_cut_tail_is_caught_by_the_witness_and_not_without(world: World, tmp_path: Path) -> None:
+    witness = tmp_path / "witness.jsonl"
+    for n in range(5):
+        world.registry.add_computer("IT-1", asset_tag=f"PC-W{n}")
+    _witnessed(world, witness)
+    with world.db.engine.begin() as conn:
+        newest = conn.execute(sa.text("SELECT max(seq) FROM audit_entry")).scalar_one()
+        conn.execute(sa.text("DELETE FROM audit_entry WHERE seq > :s"), {"s": newest - 3})
+        conn.execute(sa.text("DELETE FROM audit_checkpoint"))
+    blind = _verify(world, None)
+    assert blind.ok and blind.uncovered == blind.entries  # the reproduction: "intact", but nothing covers it
+    seen = _verify(world, witness)
+    assert not seen.ok and "were deleted" in seen.problem
+
+
+def test_a_rewritten_and_rechained_trail_is_caught_by_the_witness(world: World, tmp_path: Path) -> None:
+    witness = tmp_path / "witness.jsonl"
+    for n in range(4):
+        world.registry.add_computer("IT-1", asset_tag=f"PC-R{n}")
+    _witnessed(world, witness)
+    world.registry.add_computer("IT-1", asset_tag="PC-R9")
+    _witnessed(world, witness)
+    _rechain(world, edit_seq=3)
+    assert _verify(world, None).ok  # every hash recomputed and no checkpoint left: unseen
+    seen = _verify(world, witness)
+    assert not seen.ok and "rewritten" in seen.problem
+    # The witness itself cannot be edited unseen: its heads are signed.
+    lines = witness.read_text().splitlines()
+    witness.write_text(lines[0].replace('"size":', '"size":1') + "\n")
+    forged = _verify(world, witness)
+    assert not forged.ok and ("not signed" in forged.problem or "more entries" in forged.problem)
+
+
+def test_a_revived_permission_is_refused_while_the_witness_remembers_its_revocation(
+    world: World, tmp_path: Path
+) -> None:
+    from postguard.audit.witness import Witness
+    from postguard.keys import load_public
+    from postguard.registry.grants import Grants
+    from postguard.registry.service import Registry
+
+    witness_path = tmp_path / "witness.jsonl"
+    code = world.grants.permit(
+        "CP-1",
+        world.commissioner_key,
+        kind="personal-device",
+        member="PIO-1",
+        device="IMEI-1",
+        reason="on call",
+        text_="May use the phone.",
+    ).code
+    world.grants.revoke_permission("CP-1", code, "phone lost")
+    _witnessed(world, witness_path)
+    # The attack: clear revoked_at, rewrite the revocation out of the trail, delete checkpoints.
+    with world.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE permission SET revoked_at = NULL, revoked_reason = ''"))
+    _rechain(world, drop_action="permission.revoke")
+    assert world.grants.honoured(code).valid  # without the witness: revived
+    witness = Witness(witness_path, trusted=load_public(world.keys_dir, "department"))
+    guarded = Grants(Registry(world.db, origin="test", witness=witness), world.keys_dir)
+    verdict = guarded.honoured(code)
+    assert not verdict.valid and "revoked" in verdict.reason
+    from postguard.access.snapshot import load_snapshot
+
+    snapshot = load_snapshot(world.db, load_public(world.keys_dir, "commissioner"), witness)
+    assert code not in {p.code for p in snapshot.permissions}
+
+
+def test_uncovered_entries_are_reported_and_fail_strict(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from postguard.cli.app import app
+
+    monkeypatch.setenv("POSTGUARD_DATABASE_URL", world.db.url)
+    monkeypatch.setenv("POSTGUARD_KEYS_DIR", str(world.keys_dir))
+    runner = CliRunner()
+    loose = runner.invoke(app, ["audit", "verify"])
+    assert loose.exit_code == 0 and "not yet covered" in loose.output
+    strict = runner.invoke(app, ["audit", "verify", "--strict", "--json"])
+    assert strict.exit_code == 1 and '"uncovered"' in strict.output
+    witness = tmp_path / "w.jsonl"
+    _witnessed(world, witness)
+    covered = runner.invoke(app, ["audit", "verify", "--strict", "--witness", str(witness)])
+    assert covered.exit_code == 0, covered.output
+    assert "1 witnessed heads proved consistent" in " ".join(covered.output.split())
+
+
+def test_the_service_signs_and_witnesses_checkpoints_by_itself(world: World, tmp_path: Path) -> None:
+    from conftest import PASSPHRASES
+    from postguard.audit.witness import read_heads
+
+    witness = tmp_path / "witness.jsonl"
+    settings = Settings(
+        database_url=world.db.url,
+        keys_dir=world.keys_dir,
+        department_passphrase=PASSPHRASES["department"],
+        audit_witness=witness,
+        checkpoint_interval=0.2,
+        audit_spool=tmp_path / "spool.jsonl",
+    )
+    with TestClient(create_app(settings)):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not witness.exists():
+            time.sleep(0.05)
+        world.registry.add_computer("IT-1", asset_tag="PC-AUTO")
+        with world.db.engine.connect() as conn:
+            newest = conn.execute(sa.text("SELECT max(seq) FROM audit_entry")).scalar_one()
+        while time.monotonic() < deadline and read_heads(witness)[-1].size < newest:
+            time.sleep(0.05)
+    heads = read_heads(witness)
+    assert heads[-1].size == newest
+    assert _verify(world, witness).uncovered == 0
+    wrong = Settings(
+        database_url=world.db.url, keys_dir=world.keys_dir, department_passphrase="not the passphrase"
+    )
+    with pytest.raises(Exception, match="passphrase"):
+        create_app(wrong)
+
+
+# 7. Audit entries are not lost ---------------------------------------------------------------
+
+
+def test_access_decisions_are_spooled_when_the_trail_cannot_be_written(world: World, tmp_path: Path) -> None:
+    from postguard.access.point import AccessPoint
+    from postguard.audit.chain import AuditRecord
+    from postguard.policy.loader import load_pack as pack
+
+    spool = tmp_path / "spool.jsonl"
+    point = AccessPoint(world.db, pack(), world.keys_dir, audit=False, spool=spool)
+    records = [AuditRecord("PIO-1", "access.decide", f"site:s{n}", "B", {"allowed": False}) for n in range(3)]
+    working = point.db.session
+
+    def broken():  # type: ignore[no-untyped-def]
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    point.db.session = broken  # type: ignore[method-assign]
+    point._write(records, tries=2)
+    assert len(spool.read_text().splitlines()) == 3  # spooled, not dropped
+    point._write(records[:1], tries=1)
+    assert len(spool.read_text().splitlines()) == 4
+    point.db.session = working  # type: ignore[method-assign]
+    point._write([])
+    assert spool.read_text() == ""
+    written = _audit(world, "access.decide")
+    assert [r.target for r in written] == ["site:s0", "site:s1", "site:s2", "site:s0"]
+    assert all("spooled_at" in r.detail for r in written)
+
+
+def test_decisions_are_kept_in_memory_when_even_the_spool_fails(world: World, tmp_path: Path) -> None:
+    from postguard.access.point import AccessPoint
+    from postguard.audit.chain import AuditRecord
+    from postguard.policy.loader import load_pack as pack
+
+    point = AccessPoint(world.db, pack(), world.keys_dir, audit=False, spool=tmp_path / "no" / "such" / "dir")
+    working = point.db.session
+    point.db.session = lambda: (_ for _ in ()).throw(OSError("disk gone"))  # type: ignore[method-assign]
+    point._guarded([AuditRecord("PIO-1", "access.decide", "site:kept", "B", {})])
+    point.db.session = working  # type: ignore[method-assign]
+    point.spool = None
+    point._write([])
+    assert [r.target for r in _audit(world, "access.decide")] == ["site:kept"]

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from postguard.audit.checkpoints import checkpoint_if_due
+from postguard.audit.witness import Witness
 from postguard.factory import build_checker
 from postguard.keys import init_key, load_signing
 from postguard.registry.db import Database
@@ -44,7 +46,7 @@ MEMBERS = [
 
 
 #: Bumped when the demo's contents change; a demo folder of another version is set aside and rebuilt.
-DEMO_VERSION = "2"
+DEMO_VERSION = "3"
 
 
 def build(folder: Path) -> dict[str, object]:
@@ -120,6 +122,9 @@ def build(folder: Path) -> dict[str, object]:
         for number, *_ in MEMBERS:
             tokens[number], _ = create_token(registry, "1001", member=number, name=f"demo-{number}")
         (folder / "tokens.json").write_text(json.dumps(tokens, indent=2) + "\n")
+        # The first signed checkpoint, witnessed: the service signs the next ones itself.
+        witness = Witness(folder / "audit-witness.jsonl")
+        checkpoint_if_due(db.session, load_signing(keys, "department", DEMO_PASSPHRASE), witness)
     else:
         tokens = json.loads((folder / "tokens.json").read_text())
     db.engine.dispose()
@@ -149,8 +154,15 @@ def serve(folder: Path) -> None:
         POSTGUARD_DATABASE_URL=f"sqlite:///{folder / 'postguard.db'}",
         POSTGUARD_KEYS_DIR=str(folder / "keys"),
         POSTGUARD_SECURE_COOKIES="false",  # plain HTTP on loopback, for the demo only
+        # The service signs an audit checkpoint every minute and appends it to the witness;
+        # a real department keeps the witness on another disk or host, and the passphrase
+        # in a credentials file (POSTGUARD_DEPARTMENT_PASSPHRASE_FILE), not the environment.
+        POSTGUARD_DEPARTMENT_PASSPHRASE=DEMO_PASSPHRASE,
+        POSTGUARD_AUDIT_WITNESS=str(folder / "audit-witness.jsonl"),
+        POSTGUARD_AUDIT_SPOOL=str(folder / "audit-spool.jsonl"),
     )
     print(f"Fake Mastodon (demo only) on {fake.url}/ : what the demo publishes lands there.")
+    print(f"Audit checkpoints every minute, witnessed in {folder / 'audit-witness.jsonl'}.")
     print(f"postguard on http://127.0.0.1:{port}/  (sign in with a demo sign-in above; API /api/v1;")
     print("OpenAPI document /openapi.json). Ctrl-C stops both.", flush=True)
     try:

@@ -18,10 +18,11 @@ from postguard.policy.schema import PolicyPack
 from postguard.settings import Settings
 
 if TYPE_CHECKING:  # the checks (and NumPy) load only when a checker is built
+    from postguard.audit.witness import Witness
     from postguard.checks.engine import Checker, PermissionResolver
     from postguard.checks.scoring import Scorer
 
-__all__ = ["build_checker", "build_pack", "build_scorer"]
+__all__ = ["build_checker", "build_pack", "build_scorer", "build_witness"]
 
 
 @cache
@@ -51,3 +52,17 @@ def build_checker(settings: Settings, *, permissions: PermissionResolver | None 
     from postguard.checks.engine import Checker
 
     return Checker(build_pack(settings), build_scorer(settings), permissions)
+
+
+def build_witness(settings: Settings) -> Witness | None:
+    """The audit witness the settings name (``POSTGUARD_AUDIT_WITNESS``, ``…_SYSLOG``), or ``None``."""
+    if settings.audit_witness is None and not settings.audit_witness_syslog:
+        return None
+    from postguard.audit.witness import Witness
+    from postguard.keys import load_public_if_present
+
+    return Witness(
+        settings.audit_witness,
+        syslog=settings.audit_witness_syslog,
+        trusted=load_public_if_present(settings.keys_dir, "department"),
+    )

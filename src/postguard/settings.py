@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -56,3 +56,38 @@ class Settings(BaseSettings):
     actor: str | None = Field(
         None, description="Service number that registry commands act as when --actor is not given."
     )
+    checkpoint_interval: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds between the service's signed audit checkpoints, made when entries were "
+        "added (0 turns them off). Needs the department key's passphrase.",
+    )
+    department_passphrase: SecretStr | None = Field(
+        None, description="Passphrase of the department key, for the service's automatic checkpoints."
+    )
+    department_passphrase_file: Path | None = Field(
+        None,
+        description="A file holding the department key's passphrase (a credentials file, such as "
+        "systemd's $CREDENTIALS_DIRECTORY/department), instead of POSTGUARD_DEPARTMENT_PASSPHRASE.",
+    )
+    audit_witness: Path | None = Field(
+        None,
+        description="Witness file: every signed checkpoint is appended to it, one JSON line each. Keep "
+        "it off the database's disk, or append-only (chattr +a); audit verify --witness reads it.",
+    )
+    audit_witness_syslog: str | None = Field(
+        None, description="Also send each signed checkpoint to syslog: HOST:PORT (UDP) or a socket path."
+    )
+    audit_spool: Path = Field(
+        Path("postguard-audit-spool.jsonl"),
+        description="Where access decisions wait when the audit trail cannot be written (written to "
+        "the trail when it can be again).",
+    )
+
+    def department_secret(self) -> str | None:
+        """The department key's passphrase from the environment or the credentials file, if given."""
+        if self.department_passphrase is not None:
+            return self.department_passphrase.get_secret_value()
+        if self.department_passphrase_file is not None:
+            return self.department_passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        return None

@@ -53,6 +53,10 @@ def parse_destination(value: str) -> Destination | None:
     if not raw or len(raw) > 8192:
         return None
     text = unquote(raw) if "%" in raw else raw
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch.isspace() for ch in text):
+        # urlsplit would quietly drop a tab or newline ("facebook.com%0A0" -> "facebook.com0"):
+        # a destination with control characters or spaces is not read at all, so it is refused.
+        return None
     try:
         parts = urlsplit(text if "//" in text else f"//{text}")
         host = parts.hostname or ""

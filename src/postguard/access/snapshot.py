@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from postguard.audit.queries import revoked
+from postguard.audit.witness import Witness
 from postguard.keys import PublicKey
 from postguard.registry.db import Database
 from postguard.registry.models import Authorisation, Computer, Member, Permission, PersonalDevice
@@ -56,10 +57,19 @@ class Snapshot:
     loaded_at: float = 0.0  # time.monotonic()
 
 
-def load_snapshot(db: Database, trusted: PublicKey | None) -> Snapshot:
-    """Read the registry; without the commissioner's public key no permission is honoured."""
+def load_snapshot(db: Database, trusted: PublicKey | None, witness: Witness | None = None) -> Snapshot:
+    """Read the registry; without the commissioner's public key no permission is honoured.
+
+    A grant whose revocation the audit trail, or its witness, records is left out, even
+    where someone has cleared its ``revoked_at`` by hand.
+    """
+
+    def witnessed(kind: str) -> frozenset[str]:
+        return witness.revoked(kind) if witness is not None else frozenset()
+
     with db.reading() as session:
         snap = Snapshot(loaded_at=time.monotonic())
+        revoked_authorisations = revoked(session, "authorisation") | witnessed("authorisation")
         for m in session.scalars(select(Member)):
             snap.members[m.service_number] = m.active
         for c in session.scalars(select(Computer)):
@@ -80,8 +90,9 @@ def load_snapshot(db: Database, trusted: PublicKey | None) -> Snapshot:
                 a.valid_until,
             )
             for a in session.scalars(select(Authorisation).where(Authorisation.revoked_at.is_(None)))
+            if a.code not in revoked_authorisations
         )
-        gone = revoked(session, "permission")
+        gone = revoked(session, "permission") | witnessed("permission")
         permits = []
         if trusted is not None:
             query = select(Permission).where(

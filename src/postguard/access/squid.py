@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from postguard.access.decide import AccessDecision, AccessRequest
 from postguard.access.point import AccessPoint
 
-__all__ = ["MAX_LINE", "answer_line", "quote_value", "serve"]
+__all__ = ["MAX_LINE", "answer_line", "quote_value", "serve", "serve_refusals"]
 
 MAX_LINE = 65_536 + 1024
 log = logging.getLogger("postguard.squid")
@@ -71,6 +71,10 @@ def _split_channel(fields: list[str]) -> tuple[str | None, list[str]]:
         return (fields[0], fields[1:]) if channelled else (None, fields)
     if len(fields) < 3:
         return fields[0], fields[1:]
+    # Three fields: LOGIN SRC DST, or a channel and a line one field short (CHANNEL LOGIN SRC),
+    # which must still be answered on its channel.
+    if _is_address(fields[2]) and not _is_address(fields[1]):
+        return fields[0], fields[1:]
     return None, fields
 
 
@@ -87,6 +91,14 @@ def answer_line(point: AccessPoint, line: str) -> str:
         log.exception("deciding %r failed; refused", dst[:200])
         return _refuse(channel, f"{type(exc).__name__}")
     return _reply(channel, decision, point.rules.how_to_ask)
+
+
+class TooLong:
+    """A line over :data:`MAX_LINE`, of which only the start (where a channel id is) was kept."""
+
+    def __init__(self, head: bytes) -> None:
+        first = head.split(b" ", 1)[0]
+        self.channel = first.decode("ascii") if first.isdigit() and len(first) < 12 else None
 
 
 class _LineReader:
@@ -106,20 +118,22 @@ class _LineReader:
         self.pos = 0
         self.eof = not chunk
 
-    def lines(self) -> Iterator[str | None]:
-        """Each line, or ``None`` for one that was too long (its rest is skipped)."""
-        skipping = False
+    def lines(self) -> Iterator[str | TooLong]:
+        """Each line, or :class:`TooLong` for one that was too long (its rest is skipped)."""
+        head: bytes | None = None  # the start of a line being skipped
         while True:
             newline = self.buffer.find(b"\n", self.pos)
             if newline < 0:
                 if len(self.buffer) - self.pos > MAX_LINE:  # drop the over-long part, keep skipping
-                    self.buffer, self.pos, skipping = b"", 0, True
+                    if head is None:
+                        head = self.buffer[self.pos : self.pos + 32]
+                    self.buffer, self.pos = b"", 0
                     continue
                 if self.eof:
                     rest = self.buffer[self.pos :]
                     self.buffer, self.pos = b"", 0
-                    if skipping:
-                        yield None
+                    if head is not None:
+                        yield TooLong(head)
                     elif rest:
                         yield rest.decode("utf-8", "replace").rstrip("\r")
                     return
@@ -127,9 +141,9 @@ class _LineReader:
                 continue
             raw = self.buffer[self.pos : newline]
             self.pos = newline + 1
-            if skipping or len(raw) > MAX_LINE:
-                skipping = False
-                yield None
+            if head is not None or len(raw) > MAX_LINE:
+                yield TooLong(head if head is not None else raw[:32])
+                head = None
                 continue
             yield raw.decode("utf-8", "replace").rstrip("\r")
 
@@ -168,6 +182,21 @@ class _Answers:
         return answer
 
 
+def serve_refusals(reason: str, stdin: BinaryIO, stdout: BinaryIO) -> int:
+    """Answer every line ERR, on its channel, with ``reason``: the helper fails closed when it
+    cannot decide at all (no database), rather than exit and leave Squid without a helper."""
+    count = 0
+    reader = _LineReader(stdin)
+    for line in reader.lines():
+        channel = line.channel if isinstance(line, TooLong) else _split_channel(line.strip().split())[0]
+        stdout.write(_refuse(channel, reason).encode("utf-8") + b"\n")
+        count += 1
+        if not reader.more_waiting():
+            stdout.flush()
+    stdout.flush()
+    return count
+
+
 def serve(point: AccessPoint, stdin: BinaryIO, stdout: BinaryIO) -> int:
     """Answer every line until stdin closes; returns how many lines were answered.
 
@@ -178,8 +207,8 @@ def serve(point: AccessPoint, stdin: BinaryIO, stdout: BinaryIO) -> int:
     answers = _Answers(point)
     reader = _LineReader(stdin)
     for line in reader.lines():
-        if line is None:
-            answer = _refuse(None, "line too long")
+        if isinstance(line, TooLong):
+            answer = _refuse(line.channel, "line too long")
         elif not line.strip():
             answer = _refuse(None, "empty line")
         else:

@@ -26,7 +26,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-__all__ = ["GENESIS", "AuditRecord", "append", "canonical_json", "default_origin", "entry_hash"]
+__all__ = [
+    "CHECKPOINT_CONTEXT",
+    "GENESIS",
+    "AuditRecord",
+    "append",
+    "canonical_json",
+    "checkpoint_message",
+    "default_origin",
+    "entry_hash",
+]
 
 GENESIS = "0" * 64
 _PG_LOCK = 0x706F7374  # "post": the advisory lock id of the audit chain
@@ -47,6 +56,14 @@ class AuditRecord:
     clause: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     origin: str = ""
+
+
+CHECKPOINT_CONTEXT = "postguard-audit-checkpoint-v1"
+
+
+def checkpoint_message(size: int, root: str, at: str) -> bytes:
+    """The bytes the department key signs for a checkpoint (or a witnessed head)."""
+    return canonical_json({"context": CHECKPOINT_CONTEXT, "size": size, "root": root, "at": at}).encode()
 
 
 def entry_hash(

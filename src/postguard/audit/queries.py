@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-__all__ = ["entries", "revoked"]
+__all__ = ["entries", "revoked", "revoked_targets"]
 
 
 def revoked(session: Session, kind: str, code: str | None = None) -> set[str]:
@@ -27,6 +27,12 @@ def revoked(session: Session, kind: str, code: str | None = None) -> set[str]:
         sql += " AND target = :target"
         params["target"] = f"{kind}:{code}"
     return {str(row[0]).removeprefix(f"{kind}:") for row in session.execute(text(sql), params)}
+
+
+def revoked_targets(session: Session) -> set[str]:
+    """Every target the trail records as revoked (``permission:CP-…``, ``authorisation:AU-…``)."""
+    sql = "SELECT target FROM audit_entry WHERE action IN ('permission.revoke', 'authorisation.revoke')"
+    return {str(row[0]) for row in session.execute(text(sql))}
 
 
 def entries(

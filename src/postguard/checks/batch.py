@@ -54,9 +54,15 @@ def check_line(checker: Checker, raw: bytes, number: int) -> dict[str, Any]:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         return _error(_guess_id(raw), f"line {number}: not valid JSON ({exc.msg}, column {exc.colno}).")
+    except RecursionError:
+        return _error(_guess_id(raw), f"line {number}: not readable JSON (nested too deeply).")
+    except ValueError as exc:  # a number of thousands of digits, say
+        return _error(_guess_id(raw), f"line {number}: not readable JSON ({str(exc)[:120]}).")
     if not isinstance(data, dict):
         return _error(None, f"line {number}: a line must be a JSON object.")
     post_id = data.get("id")
+    if post_id is not None and not isinstance(post_id, str | int | float):
+        return _error(None, f"line {number}: 'id' must be a string.")
     text = data.get("text")
     if not isinstance(text, str):
         return _error(post_id, f"line {number}: no 'text' string.")
@@ -66,7 +72,11 @@ def check_line(checker: Checker, raw: bytes, number: int) -> dict[str, Any]:
         return _error(post_id, f"line {number}: {exc}")
     except ValueError as exc:
         return _error(post_id, f"line {number}: {exc}.")
-    return checker.check_post(post).to_dict(post_id)
+    try:
+        result = checker.check_post(post).to_dict()
+        return result if post_id is None else {"id": post_id, **result}
+    except InputError as exc:  # the check ran out of time: this line fails, the run goes on
+        return _error(post_id, f"line {number}: {exc}")
 
 
 def default_workers() -> int:

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from postguard.errors import EmptyTextError, TextTooLongError
+from postguard.errors import EmptyTextError, EncodingError, TextTooLongError
 
 __all__ = ["MAX_TEXT_BYTES", "Context", "Finding", "Post", "Report"]
 
@@ -82,6 +82,10 @@ class Post:
     def __post_init__(self) -> None:
         if not self.text or not self.text.strip():
             raise EmptyTextError("The post has no text: it is empty or only whitespace.")
+        if "\x00" in self.text:
+            raise EncodingError(
+                "The post contains a NUL character (\\0), which no platform publishes: remove it."
+            )
         size = len(self.text.encode("utf-8", "surrogatepass"))
         if size > MAX_TEXT_BYTES:
             raise TextTooLongError(

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
-from postguard.cli.common import PolicyOption, err, fail, load_policy, out, translate_errors
+from postguard.cli.common import PolicyOption, err, fail, load_policy, out, plain, translate_errors
 from postguard.cli.records import ActorOption, DatabaseOption, JsonOption, KeysDirOption, emit, open_registry
 
 sites_app = typer.Typer(
@@ -45,12 +46,15 @@ def sites_lookup(
         emit(row, True)
     elif match:
         out.print(
-            f"{dest.host}: social media, category {match.category} ({match.category_name}), as {match.site}"
+            plain(
+                f"{dest.host}: social media, category {match.category} "
+                f"({match.category_name}), as {match.site}"
+            )
         )
     elif dest.ip:
-        out.print(f"{dest.host}: an IP address; the catalogue cannot name it (policy: raw_ip)")
+        out.print(plain(f"{dest.host}: an IP address; the catalogue cannot name it (policy: raw_ip)"))
     else:
-        out.print(f"{dest.host}: not in the catalogue, so outside the policy")
+        out.print(plain(f"{dest.host}: not in the catalogue, so outside the policy"))
     raise typer.Exit(1 if match else 0)
 
 
@@ -115,9 +119,9 @@ def access_decide(
     if as_json:
         emit(row, True)
     else:
-        verdict = "[green]ALLOWED[/]" if decision.allowed else "[bold red]REFUSED[/]"
+        verdict = ("ALLOWED", "green") if decision.allowed else ("REFUSED", "bold red")
         clause = f" (clause {decision.clause})" if decision.clause else ""
-        out.print(f"{verdict}{clause}: {decision.reason}.")
+        out.print(Text.assemble(verdict, plain(f"{clause}: {decision.reason}.")))
     raise typer.Exit(0 if decision.allowed else 1)
 
 
@@ -172,19 +176,40 @@ def squid_helper_command(
 ) -> None:
     """Answer Squid's external ACL requests (%LOGIN %SRC %DST, with concurrency) on stdin/stdout.
 
-    Every decision about social media is audited. See --print-config for squid.conf.
+    Every decision about social media is audited (a decision the database cannot take yet
+    waits in POSTGUARD_AUDIT_SPOOL). Without its database the helper still answers, and
+    refuses every request (fails closed), saying why on stderr. See --print-config for
+    squid.conf.
     """
+    import contextlib
+    import logging
+
     from postguard.access.point import AccessPoint
-    from postguard.access.squid import serve
+    from postguard.access.squid import serve, serve_refusals
+    from postguard.errors import PostguardError
 
     if print_config:
         typer.echo(squid_config())
         return
-    with translate_errors():
+    try:
         opened = open_registry(database, keys_dir)
         point = AccessPoint(
-            opened.db, load_policy(policy), opened.settings.keys_dir, ttl=ttl, cache=not no_cache, via="squid"
+            opened.db,
+            load_policy(policy),
+            opened.settings.keys_dir,
+            ttl=ttl,
+            cache=not no_cache,
+            via="squid",
+            spool=opened.settings.audit_spool,
+            witness=opened.registry.witness,
         )
+    except (PostguardError, typer.Exit) as exc:
+        reason = str(exc) or "the registry cannot be opened"
+        logging.getLogger("postguard.squid").error("refusing every request: %s", reason)
+        err.print(plain(f"postguard squid-helper: refusing every request: {reason}"))
+        with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
+            serve_refusals("the registry cannot be read", sys.stdin.buffer, sys.stdout.buffer)
+        raise typer.Exit(1) from None
     err.print(f"postguard squid-helper ready (cache {'off' if no_cache else f'{point.ttl:g} s'})")
     try:
         serve(point, sys.stdin.buffer, sys.stdout.buffer)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from postguard.audit.chain import AuditRecord
 from postguard.audit.checkpoints import create_checkpoint
@@ -32,36 +33,94 @@ audit_app = typer.Typer(
 
 @audit_app.command("verify")
 def audit_verify(
-    database: DatabaseOption = None, keys_dir: KeysDirOption = None, as_json: JsonOption = False
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness",
+            metavar="FILE",
+            help="The witness file of signed heads (default: POSTGUARD_AUDIT_WITNESS, if set): prove "
+            "the trail extends each with an RFC 6962 consistency proof.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Fail (exit 1) if any entry is not yet covered by a signed checkpoint."
+        ),
+    ] = False,
+    database: DatabaseOption = None,
+    keys_dir: KeysDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Check every entry's hash and link and every signed checkpoint; exit 1 and name the first bad entry."""
+    """Check every entry's hash and link, every signed checkpoint, and every witnessed head.
+
+    Exit 1 and name the first bad entry when the trail was edited, cut short or
+    rewritten. Deleting the newest entries, or rewriting them and their checkpoints,
+    is caught only where something signed covers them: run the service with the
+    department key's passphrase (it signs a checkpoint every minute) and a witness
+    file, and verify with --witness. Without --strict, entries not yet covered are
+    reported but do not fail.
+
+    Examples:
+
+      postguard audit verify --witness /var/lib/postguard-witness/heads.jsonl
+
+      postguard audit verify --strict --json
+    """
+    from postguard.audit.witness import read_heads
     from postguard.keys import load_public_if_present
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
         public = load_public_if_present(opened.settings.keys_dir, "department")
-        report = verify(opened.db.engine, public, progress=lambda n: err.print(f"verified {n:,} entries"))
+        chosen = witness or opened.settings.audit_witness
+        heads = read_heads(chosen) if chosen is not None else None
+        report = verify(
+            opened.db.engine,
+            public,
+            progress=lambda n: err.print(f"verified {n:,} entries"),
+            witness=heads,
+        )
+    failed = not report.ok or (strict and report.uncovered > 0)
     result = {
-        "ok": report.ok,
+        "ok": not failed,
         "entries": report.entries,
         "checkpoints": report.checkpoints,
         "checkpoints_verified": report.checkpoints_verified,
+        "witnessed": report.witnessed,
+        "witnessed_verified": report.witnessed_verified,
+        "uncovered": report.uncovered,
         "first_bad": report.first_bad,
         "problem": report.problem,
         "warnings": report.warnings,
     }
     if as_json:
         emit(result, True)
-    elif report.ok:
+    elif not report.ok:
+        out.print(f"[bold red]AUDIT TRAIL BROKEN[/] at entry {report.first_bad}: {escape(report.problem)}.")
+    else:
         out.print(
             f"Audit trail intact: {report.entries:,} entries, "
-            f"{report.checkpoints_verified} of {report.checkpoints} signed checkpoints verified."
+            f"{report.checkpoints_verified} of {report.checkpoints} signed checkpoints verified"
+            + (
+                f", {report.witnessed_verified} witnessed heads proved consistent"
+                if heads is not None
+                else ""
+            )
+            + "."
         )
+        if report.uncovered:
+            style = "bold red" if strict else "yellow"
+            out.print(
+                f"[{style}]{report.uncovered:,} entries are not yet covered by a signed checkpoint[/]: "
+                "until one is signed, deleting or rewriting them would not be caught."
+            )
+        if heads is None:
+            err.print("warning: no witness given (--witness or POSTGUARD_AUDIT_WITNESS): a trail cut "
+                      "short together with its checkpoints would not be caught.")  # fmt: skip
         for warning in report.warnings:
             err.print(f"warning: {warning}")
-    else:
-        out.print(f"[bold red]AUDIT TRAIL BROKEN[/] at entry {report.first_bad}: {report.problem}.")
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(1 if failed else 0)
 
 
 @audit_app.command("show")
@@ -127,7 +186,9 @@ def audit_checkpoint(
 ) -> None:
     """Sign the Merkle root of the whole trail with the department key (auditor, commissioner or it_admin).
 
-    The passphrase comes from POSTGUARD_DEPARTMENT_PASSPHRASE or a prompt.
+    The passphrase comes from POSTGUARD_DEPARTMENT_PASSPHRASE or a prompt. Where
+    POSTGUARD_AUDIT_WITNESS is set, the signed head is appended to the witness too.
+    The service signs one by itself every minute when given the passphrase.
     """
     with translate_errors():
         opened = open_registry(database, keys_dir)
@@ -139,4 +200,9 @@ def audit_checkpoint(
                 key,
                 AuditRecord(who or "", "audit.checkpoint", "audit", origin=opened.registry.origin),
             )
+        witness = opened.registry.witness
+        if witness is not None and witness.enabled:
+            witness.append(cp.head)
     out.print(f"Checkpoint over {cp.size:,} entries: root {cp.root}, signed with {cp.key_id}.")
+    if witness is not None and witness.enabled:
+        out.print("Witnessed: the signed head was appended to the witness.")

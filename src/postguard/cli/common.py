@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from postguard.checks import Checker
 from postguard.errors import (
@@ -42,6 +44,20 @@ __all__ = [
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> Text:
+    """``value`` as text to print exactly: Rich markup is not interpreted, and control characters
+    (ANSI escapes, bidirectional overrides) are shown as ``\\x1b`` and the like, never obeyed."""
+    return Text(_CONTROL.sub(_visible, str(value)))
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_DENIED = 4
@@ -67,7 +83,7 @@ ModelOption = Annotated[
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err.print(Text.assemble(("error:", "bold red"), " ", plain(message)), soft_wrap=True)
     raise typer.Exit(code)
 
 

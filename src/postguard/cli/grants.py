@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from postguard.cli.common import fail, out, settings_with, translate_errors
+from postguard.cli.common import fail, out, plain, settings_with, translate_errors
 from postguard.cli.records import (
     ActorOption,
     DatabaseOption,
@@ -305,5 +305,5 @@ def permit_verify(
             fail(f"no document at '{document}'.")
         check = verify_document(document.read_bytes(), trusted)
     payload = check.payload
-    out.print(f"{payload.get('code')}: {'VALID' if check.valid else 'NOT VALID'}: {check.reason}.")
+    out.print(plain(f"{payload.get('code')}: {'VALID' if check.valid else 'NOT VALID'}: {check.reason}."))
     raise typer.Exit(0 if check.valid else 1)

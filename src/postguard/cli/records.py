@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from typer._click.globals import get_current_context  # typer runs on its own copy of click
 
 from postguard.audit.chain import default_origin
-from postguard.cli.common import fail, out
-from postguard.factory import build_pack
+from postguard.cli.common import fail, out, plain
+from postguard.factory import build_pack, build_witness
 from postguard.keys import KeyName, SigningKey, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
@@ -71,7 +72,11 @@ class Opened:
             self.db.require_current()
         pack = build_pack(settings)
         self.registry = Registry(
-            self.db, origin=default_origin(), clauses=pack.covering(), governance=pack.governance
+            self.db,
+            origin=default_origin(),
+            clauses=pack.covering(),
+            governance=pack.governance,
+            witness=build_witness(settings),
         )
         self.grants = Grants(self.registry, settings.keys_dir)
 
@@ -149,11 +154,12 @@ def emit(
     out.print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A table cell printed as it is: never read as Rich markup, control characters shown."""
     if value is None:
-        return "-"
+        return plain("-")
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "-"
+        return plain(", ".join(str(v) for v in value) or "-")
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+        return plain("yes" if value else "no")
+    return plain(value)

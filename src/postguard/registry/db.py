@@ -23,17 +23,19 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import URL, create_engine, event, make_url
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from postguard.errors import DatabaseError
+from postguard.errors import DatabaseError, ValidationError
 
 __all__ = ["Database"]
 
@@ -67,10 +69,24 @@ class Database:
                         "'postguard db upgrade'), or point POSTGUARD_DATABASE_URL at the one in use."
                     )
                 os.close(os.open(self.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            if self.file is not None:
+                # Open it read-write, never create: a database deleted under a running process
+                # makes its next connection fail, not quietly start an empty registry.
+                self.engine.dispose()
+                self.engine = create_engine(
+                    URL.create(
+                        "sqlite",
+                        database=f"file:{quote(str(self.file))}",
+                        query={"mode": "rw", "uri": "true"},
+                    ),
+                    echo=echo,
+                    **self._engine_options(url),
+                )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "before_flush", _refuse_nul)
         self.read_sessions = sessionmaker(
             self.engine.execution_options(postguard_read=True), expire_on_commit=False
         )
@@ -106,7 +122,15 @@ class Database:
                 raise DatabaseError(f"The database '{self._safe_url()}' failed: {exc.orig}") from None
 
     def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return self.display_url
+
+    @property
+    def display_url(self) -> str:
+        """The URL this database was opened with, its password hidden."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except (SQLAlchemyError, ValueError):
+            return "(unparseable URL)"
 
     # Migrations -----------------------------------------------------------
 
@@ -154,3 +178,14 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("postguard_read") else "BEGIN IMMEDIATE")
+
+
+def _refuse_nul(session: Session, _context: object, _instances: object) -> None:
+    """No record takes a NUL character in any text, whatever form or command sent it (PostgreSQL
+    would fail on it, SQLite would keep it, and a terminal or page would hide what follows)."""
+    for row in (*session.new, *session.dirty):
+        for column in sa_inspect(row).mapper.column_attrs:
+            value = getattr(row, column.key, None)
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and "\x00" in v for v in values):
+                raise ValidationError(f"{column.key} may not contain a NUL character (\\0).")

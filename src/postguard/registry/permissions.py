@@ -266,7 +266,7 @@ class Permissions:
             row = session.scalar(select(Permission).where(Permission.code == code))
             if row is None:
                 return Honoured(False, f"no permission {code} is on record")
-            return _judged(session, row, at or utcnow(), trusted)
+            return _judged(session, row, at or utcnow(), trusted, self._witnessed())
 
     def list_permissions(self) -> list[dict[str, Any]]:
         with self.registry.db.reading() as session:
@@ -276,12 +276,18 @@ class Permissions:
         """Every permission with ``honoured`` and ``why``: one session and one key load for all."""
         when, trusted = at or utcnow(), load_public(self.keys_dir, "commissioner")
         with self.registry.db.reading() as session:
-            gone = revoked(session, "permission")
+            gone = revoked(session, "permission") | self._witnessed()
             rows = []
             for p in session.scalars(select(Permission).order_by(Permission.id)):
                 verdict = judge(p, when, trusted, revoked_in_trail=p.code in gone)
                 rows.append({**permission_dict(p), "honoured": verdict.valid, "why": verdict.reason})
             return rows
+
+    def _witnessed(self) -> frozenset[str]:
+        """Permissions the audit witness saw revoked (a revocation rewritten out of the database
+        still counts)."""
+        witness = self.registry.witness
+        return witness.revoked("permission") if witness is not None else frozenset()
 
     def get_permission(self, code: str) -> tuple[Permission, dict[str, Any]]:
         with self.registry.db.reading() as session:
@@ -311,5 +317,8 @@ class ScopedResolver:
         return verdict.valid, verdict.reason
 
 
-def _judged(session: Session, row: Permission, when: dt.datetime, trusted: PublicKey) -> Honoured:
-    return judge(row, when, trusted, revoked_in_trail=bool(revoked(session, "permission", row.code)))
+def _judged(
+    session: Session, row: Permission, when: dt.datetime, trusted: PublicKey, witnessed: frozenset[str]
+) -> Honoured:
+    gone = row.code in witnessed or bool(revoked(session, "permission", row.code))
+    return judge(row, when, trusted, revoked_in_trail=gone)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from postguard.audit.chain import AuditRecord, append, serialise
+from postguard.audit.witness import Witness
 from postguard.errors import AccessDeniedError, ConflictError, NoActorError, NotFoundError, ValidationError
 from postguard.policy.schema import Concept, Governance
 from postguard.registry.db import Database
@@ -84,8 +85,11 @@ class Registry(RegistryQueries):
         origin: str = "",
         clauses: dict[Concept, str] | None = None,
         governance: Governance | None = None,
+        witness: Witness | None = None,
     ) -> None:
         self.db = db
+        #: The audit witness outside the database (its revocations count as the trail's).
+        self.witness = witness
         self.origin = origin
         self.clauses = clauses or _default_clauses()
         self.governance = governance or Governance()

@@ -18,7 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postguard import __version__
 from postguard.access.point import AccessPoint
-from postguard.factory import build_checker, build_pack
+from postguard.audit.checkpoints import Checkpointer
+from postguard.factory import build_checker, build_pack, build_witness
+from postguard.keys import SigningKey, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry, request_origin
@@ -155,31 +157,60 @@ def _has_caller(scope: Scope) -> bool:
     return cookie is not None and session_holder(state.registry, cookie.value) is not None
 
 
+def _department_key(settings: Settings) -> SigningKey | None:
+    """The department key for the service's automatic checkpoints, unlocked now (or ``None``,
+    said in the log, when they are off). A wrong passphrase stops the service from starting."""
+    if settings.checkpoint_interval <= 0:
+        log.info("automatic audit checkpoints are off (POSTGUARD_CHECKPOINT_INTERVAL=0)")
+        return None
+    secret = settings.department_secret()
+    if secret is None:
+        log.warning(
+            "automatic audit checkpoints are off: give the department key's passphrase in "
+            "POSTGUARD_DEPARTMENT_PASSPHRASE or POSTGUARD_DEPARTMENT_PASSPHRASE_FILE"
+        )
+        return None
+    key = load_signing(settings.keys_dir, "department", secret)
+    log.info("signing an audit checkpoint every %g s when entries were added", settings.checkpoint_interval)
+    return key
+
+
 def create_app(settings: Settings) -> FastAPI:
+    department = _department_key(settings)  # a wrong passphrase stops here, before anything opens
     db = Database(settings.database_url)
     db.require_current()
     pack = build_pack(settings)
-    reg = Registry(db, origin="api", clauses=pack.covering(), governance=pack.governance)
+    witness = build_witness(settings)
+    reg = Registry(db, origin="api", clauses=pack.covering(), governance=pack.governance, witness=witness)
     grants = Grants(reg, settings.keys_dir)
     checker = build_checker(settings, permissions=grants)
     log.info(
         "service ready: policy %s, scorer %s, database %s, keys %s",
         checker.policy_version,
         checker.scorer.name if checker.scorer else "none",
-        db.engine.url.render_as_string(hide_password=True),
+        db.display_url,
         settings.keys_dir,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        point = AccessPoint(db, checker.pack, settings.keys_dir, via="api")
+        point = AccessPoint(
+            db, checker.pack, settings.keys_dir, via="api", spool=settings.audit_spool, witness=witness
+        )
         workflow = Workflow(reg, grants, checker)
         app.state.postguard = State(settings, reg, grants, checker, point, workflow)
         scheduler = Scheduler(reg, workflow, settings.keys_dir, settings.scheduler_interval)
+        checkpoints = (
+            Checkpointer(db.session, department, witness, settings.checkpoint_interval)
+            if department is not None
+            else None
+        )
         try:
             yield
         finally:
             scheduler.close()
+            if checkpoints is not None:
+                checkpoints.close()
             point.close()
             db.engine.dispose()
 

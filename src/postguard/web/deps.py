@@ -11,6 +11,8 @@ from fastapi import Depends, HTTPException, Request, Response
 
 from postguard.access.point import AccessPoint
 from postguard.audit.chain import AuditRecord
+from postguard.audit.verify import VerifyReport, verify
+from postguard.audit.witness import read_heads
 from postguard.checks.engine import Checker
 from postguard.registry.grants import Grants
 from postguard.registry.roles import allowed, needed
@@ -143,3 +145,16 @@ def require(action: str | None = None) -> Any:
         return caller
 
     return Depends(check)
+
+
+def verify_trail(state: State) -> VerifyReport:
+    """The audit trail verified with the department key and the witness the settings name."""
+    from postguard.keys import load_public_if_present
+
+    public = load_public_if_present(state.settings.keys_dir, "department")
+    path = state.settings.audit_witness
+    heads = read_heads(path) if path is not None and path.exists() else None
+    report = verify(state.registry.db.engine, public, witness=heads)
+    if path is not None and heads is None:
+        report.warnings.append("the witness file named by POSTGUARD_AUDIT_WITNESS does not exist yet")
+    return report

@@ -77,6 +77,9 @@ class VerifyOut(BaseModel):
     entries: int
     checkpoints: int
     checkpoints_verified: int
+    witnessed: int = 0
+    witnessed_verified: int = 0
+    uncovered: int = Field(0, description="Entries no signed checkpoint or witnessed head covers yet.")
     first_bad: int | None
     problem: str
     warnings: list[str]

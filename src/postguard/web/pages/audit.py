@@ -8,9 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from postguard.audit.queries import entries
-from postguard.audit.verify import verify
-from postguard.keys import load_public_if_present
-from postguard.web.deps import ServiceDep
+from postguard.web.deps import ServiceDep, verify_trail
 from postguard.web.pages.common import ViewerDep, check_csrf, needs, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +48,6 @@ def audit_verify(
 ) -> HTMLResponse:
     check_csrf(viewer, csrf_token)
     needs(state, viewer, request, "audit.verify")
-    result = verify(state.registry.db.engine, load_public_if_present(state.settings.keys_dir, "department"))
+    result = verify_trail(state)
     filters = {"actor": "", "action": "", "clause": "", "q": ""}
     return render(request, "audit.html", viewer, rows=[], filters=filters, result=result)

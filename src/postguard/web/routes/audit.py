@@ -8,9 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from postguard.audit.queries import entries
-from postguard.audit.verify import verify
-from postguard.keys import load_public_if_present
-from postguard.web.deps import ServiceDep, require
+from postguard.web.deps import ServiceDep, require, verify_trail
 from postguard.web.schemas import VerifyOut
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -34,13 +32,16 @@ def audit_search(
     "/verify", dependencies=[require("audit.verify")], summary="Verify the chain and its checkpoints"
 )
 def audit_verify(state: ServiceDep) -> VerifyOut:
-    public = load_public_if_present(state.settings.keys_dir, "department")
-    report = verify(state.registry.db.engine, public)
+    """Hashes, links, signed checkpoints, and the witness (POSTGUARD_AUDIT_WITNESS) where one is set."""
+    report = verify_trail(state)
     return VerifyOut(
         ok=report.ok,
         entries=report.entries,
         checkpoints=report.checkpoints,
         checkpoints_verified=report.checkpoints_verified,
+        witnessed=report.witnessed,
+        witnessed_verified=report.witnessed_verified,
+        uncovered=report.uncovered,
         first_bad=report.first_bad,
         problem=report.problem,
         warnings=report.warnings,
