@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import postguard.keys
 from postguard import default_checker
 from postguard.checks import Checker
 from postguard.keys import SigningKey, init_key, load_signing
@@ -18,6 +19,11 @@ from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
 from postguard.workflow import Workflow
+
+#: Key files the tests write use a cheaper scrypt (each file records its own cost, so loading is
+#: unchanged); test_keys.py checks that a key written with the shipped cost is as strong as promised.
+SHIPPED_SCRYPT_N = postguard.keys.SCRYPT_N
+postguard.keys.SCRYPT_N = 2**12
 
 
 @pytest.fixture(autouse=True)

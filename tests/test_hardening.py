@@ -724,3 +724,218 @@ def test_decisions_are_kept_in_memory_when_even_the_spool_fails(world: World, tm
     point.spool = None
     point._write([])
     assert [r.target for r in _audit(world, "access.decide")] == ["site:kept"]
+
+
+# 10. Bad input that still crashes or misleads --------------------------------------------------
+
+
+def test_hostile_batch_lines_get_error_lines_and_the_run_goes_on(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from postguard.cli.app import app
+
+    lines = [
+        "[" * 3000 + "]" * 3000,
+        '{"id": "deep", "text": ' + "[" * 3000 + "]" * 3000 + "}",
+        '{"id": "digits", "text": "x", "n": ' + "9" * 100_000 + "}",
+        json.dumps({"id": "nul", "text": "Road closed\u0000 on Main St."}),
+        json.dumps({"id": 7, "text": "Road closed on Main St."}),
+        json.dumps({"id": "fine", "text": CLEAN}),
+    ]
+    batch = tmp_path / "posts.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", "--jsonl", str(batch), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert len(answers) == len(lines)
+    assert all("error" in a for a in answers[:4]), answers[:4]
+    assert answers[4] == {"id": 7, "decision": "allow", "findings": []}  # any JSON scalar id is copied
+    assert "Traceback" not in result.output
+    assert answers[5]["id"] == "fine" and answers[5]["decision"] == "allow"
+
+
+def test_markup_and_escape_codes_in_names_and_details_are_printed_as_text(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from postguard.cli.app import app
+
+    hostile = "[bold red]Chief[/bold red] \x1b[2J\x1b[31mX\u202e"
+    world.registry.add_member("IT-1", service_number="PC-99", name=hostile, roles=["pio"])
+    monkeypatch.setenv("POSTGUARD_DATABASE_URL", world.db.url)
+    monkeypatch.setenv("POSTGUARD_KEYS_DIR", str(world.keys_dir))
+    runner = CliRunner()
+    for command in (["member", "list"], ["audit", "show", "--action", "member.add"]):
+        result = runner.invoke(app, command, env={"COLUMNS": "400"})
+        assert result.exit_code == 0, result.output
+        assert "[bold red]Chief[/bold red]" in result.output, command
+        assert "\x1b" not in result.output and "\u202e" not in result.output
+        shown = result.output.replace("\\u001b", "\\x1b")  # the audit's detail is JSON, escaped as JSON
+        assert "\\x1b[2J" in shown and "\\u202e" in shown
+
+
+def test_nul_bytes_are_refused_in_names_and_texts(world: World) -> None:
+    with pytest.raises(ValidationError, match="NUL"):
+        world.registry.add_member("IT-1", service_number="PC-98", name="Ada\x00Admin", roles=["pio"])
+    with pytest.raises(Exception, match="NUL"):
+        world.workflow.create("PIO-1", text="Road closed\x00 on Main St.")
+    with world.db.engine.connect() as conn:
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM member WHERE service_number = 'PC-98'")).scalar() == 0
+        )
+
+
+def test_squid_does_not_decode_a_line_break_into_an_allowed_host(world: World) -> None:
+    from postguard.access.catalogue import parse_destination
+    from postguard.access.point import AccessPoint
+    from postguard.access.squid import answer_line
+
+    assert parse_destination("facebook.com%0A0") is None
+    assert parse_destination("facebook.com\n0") is None
+    point = AccessPoint(world.db, load_pack(), world.keys_dir, audit=False)
+    answer = answer_line(point, "3 PIO-1 10.0.0.5 facebook.com%0A0")
+    assert answer.startswith("3 ERR"), answer
+    assert answer_line(point, "12 PIO-1 10.0.0.5").startswith("12 ERR")  # one field short
+
+
+def test_the_squid_helper_refuses_without_its_database_and_creates_none(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    missing = tmp_path / "gone.db"
+    run = subprocess.run(
+        [sys.executable, "-m", "postguard", "squid-helper", "--database", f"sqlite:///{missing}"],
+        input=b"0 PIO-1 10.0.0.5 facebook.com:443\n1 PIO-1 10.0.0.5 www.example.org:443\n",
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "POSTGUARD_KEYS_DIR": str(tmp_path / "keys")},
+    )
+    answers = run.stdout.decode().splitlines()
+    assert [a.split()[:2] for a in answers] == [["0", "ERR"], ["1", "ERR"]], run.stderr.decode()
+    assert (
+        "no database" in run.stderr.decode().lower() or "there is no database" in run.stderr.decode().lower()
+    )
+    assert not missing.exists()
+
+
+def test_a_deleted_database_is_not_recreated_empty(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    db = Database(url, create=True)
+    db.upgrade()
+    (tmp_path / "r.db").unlink()
+    db.engine.dispose()  # the next connection (another process, or after the pool recycles)
+    with pytest.raises(Exception, match="unable to open"), db.session() as session:
+        session.execute(sa.text("SELECT 1"))
+    assert not (tmp_path / "r.db").exists()
+
+
+def test_the_database_and_its_wal_are_private(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'p.db'}", create=True)
+    db.upgrade()
+    with db.session() as session:
+        session.execute(sa.text("SELECT 1"))
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("p.db")]
+    assert files and all(p.stat().st_mode & 0o077 == 0 for p in files), [oct(p.stat().st_mode) for p in files]
+
+
+def test_platform_urls_become_links_only_when_they_are_web_addresses() -> None:
+    from postguard.web.pages.common import link_url
+
+    assert link_url("https://social.example/@police/1") == "https://social.example/@police/1"
+    for bad in (
+        "javascript:alert(1)",
+        " JaVaScRiPt:alert(1)",
+        "data:text/html,x",
+        "//evil.example",
+        "",
+        None,
+    ):
+        assert link_url(bad) == "", bad
+
+
+# Low, but done -------------------------------------------------------------------------------
+
+
+def test_key_files_are_sealed_with_strong_scrypt_and_errors_name_no_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from conftest import SHIPPED_SCRYPT_N
+    from postguard import keys
+    from postguard.errors import SigningKeyError, WrongPassphraseError
+
+    monkeypatch.setattr(keys, "SCRYPT_N", SHIPPED_SCRYPT_N)
+    folder = tmp_path / "secret-keys-folder"
+    keys.init_key(folder, "commissioner", "a long enough passphrase")
+    stored = json.loads((folder / "commissioner.key").read_text())
+    assert stored["kdf"] == "scrypt" and stored["n"] >= 2**17 and stored["r"] >= 8
+    assert "PRIVATE KEY" not in (folder / "commissioner.key").read_text()
+    assert (folder / "commissioner.key").stat().st_mode & 0o077 == 0
+    assert keys.load_signing(folder, "commissioner", "a long enough passphrase").key_id
+    with pytest.raises(WrongPassphraseError) as wrong:
+        keys.load_signing(folder, "commissioner", "not the passphrase")
+    assert "secret-keys-folder" not in str(wrong.value)
+    with pytest.raises(SigningKeyError) as missing:
+        keys.load_signing(folder, "department", "a long enough passphrase")
+    assert "secret-keys-folder" not in str(missing.value)
+    # A crafted file cannot make loading take minutes, nor its header be changed unseen.
+    costly = {**stored, "n": 2**30}
+    (folder / "commissioner.key").write_text(json.dumps(costly))
+    with pytest.raises(SigningKeyError, match="cost"):
+        keys.load_signing(folder, "commissioner", "a long enough passphrase")
+    (folder / "commissioner.key").write_text(json.dumps({**stored, "r": 9}))
+    with pytest.raises(WrongPassphraseError):
+        keys.load_signing(folder, "commissioner", "a long enough passphrase")
+
+
+def test_a_key_file_from_an_earlier_version_still_loads(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from postguard.keys import PublicKey, _key_id, load_signing
+
+    key = Ed25519PrivateKey.generate()
+    tmp_path.joinpath("department.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"an older passphrase"),
+        )
+    )
+    public = PublicKey(key.public_key(), _key_id(key.public_key()))
+    tmp_path.joinpath("department.pub").write_text(public.pem())
+    assert load_signing(tmp_path, "department", "an older passphrase").key_id == public.key_id
+
+
+def test_wrong_passphrases_on_the_permission_api_are_audited_then_throttled(
+    world: World, service: tuple[TestClient, dict[str, str]]
+) -> None:
+    from conftest import PASSPHRASES
+    from postguard.registry.permissions import MAX_PASSPHRASE_FAILURES
+
+    client, tokens = service
+    body = {
+        "kind": "personal-device",
+        "member": "PIO-1",
+        "device": "IMEI-1",
+        "reason": "on call",
+        "text": "Constable Officer may use their own phone for the department's account.",
+        "passphrase": "a guess",
+    }
+    for _ in range(MAX_PASSPHRASE_FAILURES):
+        wrong = client.post("/api/v1/permissions", json=body, headers=_auth(tokens["CP-1"]))
+        assert wrong.status_code == 422 and "passphrase" in wrong.json()["detail"]
+        assert str(world.keys_dir) not in wrong.text
+    failed = _audit(world, "key.passphrase-failed")
+    assert len(failed) == MAX_PASSPHRASE_FAILURES and {r.actor for r in failed} == {"CP-1"}
+    right = {**body, "passphrase": PASSPHRASES["commissioner"]}
+    throttled = client.post("/api/v1/permissions", json=right, headers=_auth(tokens["CP-1"]))
+    assert throttled.status_code == 429, throttled.text
+    assert len(_audit(world, "key.passphrase-failed")) == MAX_PASSPHRASE_FAILURES
+    with world.db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM permission")).scalar() == 0

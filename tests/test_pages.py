@@ -31,8 +31,20 @@ def site(world: World) -> Iterator[TestClient]:
         yield client
 
 
+def _form_token(client: TestClient) -> str:
+    page = client.get("/signin").text
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
 def _sign_in(client: TestClient, member: str) -> str:
-    answer = client.post("/signin", data={"service_number": member, "password": f"password-of-{member}"})
+    answer = client.post(
+        "/signin",
+        data={
+            "service_number": member,
+            "password": f"password-of-{member}",
+            "csrf_token": _form_token(client),
+        },
+    )
     assert answer.status_code == 303, answer.text
     page = client.get("/").text
     return page.split('name="csrf-token" content="')[1].split('"')[0]
@@ -57,8 +69,36 @@ def test_every_page_needs_a_session_and_an_expired_one_goes_back_to_sign_in(
 
 
 def test_wrong_password_is_refused_on_the_page(site: TestClient) -> None:
-    answer = site.post("/signin", data={"service_number": "PIO-1", "password": "nope-nope-nope"})
+    answer = site.post(
+        "/signin",
+        data={"service_number": "PIO-1", "password": "nope-nope-nope", "csrf_token": _form_token(site)},
+    )
     assert answer.status_code == 401 and "postguard_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_sign_in_needs_the_forms_own_csrf_token(site: TestClient, world: World) -> None:
+    """Login CSRF: another site's form cannot sign this browser in, even with a right password."""
+    before = _audit_count(world)
+    for token in ("", "forged"):
+        forged = site.post(
+            "/signin",
+            data={"service_number": "PIO-1", "password": "password-of-PIO-1", "csrf_token": token},
+        )
+        assert forged.status_code == 403 and "postguard_session" not in forged.headers.get("set-cookie", "")
+    assert _audit_count(world) == before  # refused before any password was checked
+    site.cookies.clear()
+    token = _form_token(site)
+    site.cookies.clear()  # a token without its cookie (sent from elsewhere) is refused too
+    alone = site.post(
+        "/signin", data={"service_number": "PIO-1", "password": "password-of-PIO-1", "csrf_token": token}
+    )
+    assert alone.status_code == 403
+    _sign_in(site, "PIO-1")
+
+
+def _audit_count(world: World) -> int:
+    with world.db.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM audit_entry")).scalar_one())
 
 
 def test_forms_need_the_session_csrf_token_and_write_nothing_without_it(

@@ -121,7 +121,9 @@ def build(folder: Path) -> dict[str, object]:
         flow.submit("3003", draft.code, device="PC-0042")
         for number, *_ in MEMBERS:
             tokens[number], _ = create_token(registry, "1001", member=number, name=f"demo-{number}")
-        (folder / "tokens.json").write_text(json.dumps(tokens, indent=2) + "\n")
+        fd = os.open(folder / "tokens.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # bearer tokens
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(tokens, indent=2) + "\n")
         # The first signed checkpoint, witnessed: the service signs the next ones itself.
         witness = Witness(folder / "audit-witness.jsonl")
         checkpoint_if_due(db.session, load_signing(keys, "department", DEMO_PASSPHRASE), witness)

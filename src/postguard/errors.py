@@ -21,8 +21,10 @@ details); nothing in between catches and rewraps them.
     │   ├── ValidationError    a value that does not parse or makes no sense (until before from)
     │   └── DatabaseError      the database cannot be reached or is not migrated
     ├── AccessDeniedError      the actor's roles do not allow the action (the refusal is audited)
-    │   └── NoActorError       the action names no actor at all
+    │   ├── NoActorError       the action names no actor at all
+    │   └── TooManyAttemptsError  too many failed sign-ins or passphrases: wait (HTTP 429)
     ├── SigningKeyError        a signing key is missing, unreadable or its passphrase is wrong
+    │   └── WrongPassphraseError  the passphrase does not unlock the key (throttled and audited)
     └── AuditError             the audit trail cannot be appended to or read
 """
 
@@ -46,7 +48,9 @@ __all__ = [
     "RegistryError",
     "SigningKeyError",
     "TextTooLongError",
+    "TooManyAttemptsError",
     "ValidationError",
+    "WrongPassphraseError",
 ]
 
 
@@ -117,8 +121,16 @@ class NoActorError(AccessDeniedError):
     """The action names no actor: whoever asks must say which member is acting."""
 
 
+class TooManyAttemptsError(AccessDeniedError):
+    """Too many failed attempts (sign-ins from one address, a member's key passphrases): wait."""
+
+
 class SigningKeyError(PostguardError):
     """A signing key is missing or unreadable, or its passphrase is wrong."""
+
+
+class WrongPassphraseError(SigningKeyError):
+    """The passphrase given does not unlock the key."""
 
 
 class AuditError(PostguardError):

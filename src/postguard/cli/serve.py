@@ -61,6 +61,13 @@ def serve_command(
     POSTGUARD_SCHEDULER_INTERVAL seconds (30). For plain-HTTP testing only, set
     POSTGUARD_SECURE_COOKIES=false so browsers keep the session cookie.
 
+    The audit trail: give the department key's passphrase in POSTGUARD_DEPARTMENT_PASSPHRASE
+    (or a file named by POSTGUARD_DEPARTMENT_PASSPHRASE_FILE) and the service signs a checkpoint
+    every POSTGUARD_CHECKPOINT_INTERVAL seconds (60) when entries were added; a wrong passphrase
+    stops the start. POSTGUARD_AUDIT_WITNESS=FILE appends each signed head to an append-only
+    witness file outside the database (POSTGUARD_AUDIT_WITNESS_SYSLOG=host:port sends it to
+    syslog too). Access decisions the database cannot take yet wait in POSTGUARD_AUDIT_SPOOL.
+
     Example: postguard serve --port 8400 --database postgresql+psycopg://postgres@127.0.0.1/test
     """
     import os

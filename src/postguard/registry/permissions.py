@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from postguard.audit.chain import canonical_json
+from postguard.audit.chain import AuditRecord, canonical_json
 from postguard.audit.queries import revoked
 from postguard.checks.types import Post
-from postguard.errors import ValidationError
-from postguard.keys import PublicKey, SigningKey, load_public
+from postguard.errors import TooManyAttemptsError, ValidationError, WrongPassphraseError
+from postguard.keys import KeyName, PublicKey, SigningKey, load_public, load_signing
 from postguard.policy.schema import Concept
 from postguard.registry.codes import by_code, change_period, next_code, record_new, revise, revoke
-from postguard.registry.models import Permission
+from postguard.registry.models import AuditEntry, Permission
 from postguard.registry.service import Registry
 from postguard.registry.values import check_period, iso, parse_when, utcnow
 
@@ -117,6 +117,11 @@ def judge(
     return Honoured(True, f"signed by {row.issued_by.service_number} with {row.key_id}, in force")
 
 
+#: Wrong passphrases one member may give for a key in PASSPHRASE_WINDOW before they must wait.
+MAX_PASSPHRASE_FAILURES = 5
+PASSPHRASE_WINDOW = dt.timedelta(minutes=15)
+
+
 class Permissions:
     """Issuing, changing, revoking and judging the authority's written permissions."""
 
@@ -135,6 +140,46 @@ class Permissions:
             raise ValidationError(
                 f"The signing key {key.key_id} is not the commissioner key trusted here ({trusted.key_id})."
             )
+
+    def unlock_key(self, actor: str, passphrase: str, name: KeyName = "commissioner") -> SigningKey:
+        """The key ``name`` unlocked for ``actor`` (over the API or a page), throttled per member.
+
+        Each wrong passphrase is audited (``key.passphrase-failed``, actor the member); after
+        MAX_PASSPHRASE_FAILURES in PASSPHRASE_WINDOW the member must wait, whatever they send.
+        The count is read from the audit trail, so every service process and a restart see it.
+        scrypt runs outside any database transaction.
+        """
+        since = (utcnow() - PASSPHRASE_WINDOW).isoformat(timespec="microseconds")
+        with self.registry.db.reading() as session:
+            failures = session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.actor == actor,
+                    AuditEntry.action == "key.passphrase-failed",
+                    AuditEntry.target == f"key:{name}",
+                    AuditEntry.at > since,
+                )
+            )
+        if int(failures or 0) >= MAX_PASSPHRASE_FAILURES:
+            raise TooManyAttemptsError(
+                f"{MAX_PASSPHRASE_FAILURES} wrong passphrases for the {name} key in "
+                f"{int(PASSPHRASE_WINDOW.total_seconds() // 60)} minutes: wait, then try again."
+            )
+        try:
+            return load_signing(self.keys_dir, name, passphrase)
+        except WrongPassphraseError:
+            with self.registry.db.session() as session:
+                self.registry.audit(
+                    session,
+                    AuditRecord(
+                        actor[:64],
+                        "key.passphrase-failed",
+                        f"key:{name}",
+                        detail={"failures": int(failures or 0) + 1, "limit": MAX_PASSPHRASE_FAILURES},
+                    ),
+                )
+            raise
 
     def permit(
         self,

@@ -38,7 +38,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from postguard.audit.chain import AuditRecord
-from postguard.errors import AccessDeniedError, ValidationError
+from postguard.errors import AccessDeniedError, TooManyAttemptsError, ValidationError
 from postguard.registry.models import Credential, Member, SignInFailure, WebSession
 from postguard.registry.service import Registry
 from postguard.registry.tokens import TokenHolder
@@ -77,10 +77,6 @@ _audit_limit = parse("1/minute")
 def reset_limits() -> None:
     """Forget every address's recent sign-ins (for tests, and an operator's restart)."""
     _storage.reset()
-
-
-class TooManyAttemptsError(AccessDeniedError):
-    """Too many sign-ins from one address in a minute: refused before any password is checked."""
 
 
 @dataclass(frozen=True)

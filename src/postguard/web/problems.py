@@ -21,12 +21,14 @@ from postguard.errors import (
     NotFoundError,
     PostguardError,
     SigningKeyError,
+    TooManyAttemptsError,
     ValidationError,
 )
 
 __all__ = ["install_problem_handlers", "problem"]
 
 _STATUS: list[tuple[type[PostguardError], int, str]] = [
+    (TooManyAttemptsError, 429, "too-many-attempts"),
     (AccessDeniedError, 403, "forbidden"),
     (NotFoundError, 404, "not-found"),
     (ConflictError, 409, "conflict"),

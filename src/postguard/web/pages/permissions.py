@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from postguard.keys import load_signing
 from postguard.registry.grants import PERMISSION_KINDS
 from postguard.web.deps import ServiceDep
 from postguard.web.pages.common import ViewerDep, act, back, check_csrf, needs, render
@@ -45,7 +44,7 @@ def permissions_issue(
     made: list[str] = []
 
     def issue() -> None:
-        key = load_signing(state.settings.keys_dir, "commissioner", passphrase)
+        key = state.grants.unlock_key(viewer.number, passphrase)
         row = state.grants.permit(
             viewer.number, key, kind=kind, member=member or None, device=device or None, post=post,
             valid_until=valid_until or None, reason=reason, text_=text_,

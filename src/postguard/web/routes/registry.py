@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 
-from postguard.keys import load_signing
 from postguard.registry.grants import permission_dict
 from postguard.registry.service import computer_dict, device_dict, member_dict
 from postguard.registry.tokens import TokenHolder
@@ -181,7 +180,7 @@ def list_permissions(state: ServiceDep) -> list[dict[str, Any]]:
     summary="Issue a written permission, signed with the commissioner key (commissioner)",
 )
 def add_permission(body: PermissionIn, state: ServiceDep, caller: CommissionerDep) -> dict[str, Any]:
-    key = load_signing(state.settings.keys_dir, "commissioner", body.passphrase)
+    key = state.grants.unlock_key(caller.service_number, body.passphrase)
     row = state.grants.permit(
         caller.service_number,
         key,
