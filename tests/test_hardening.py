@@ -939,3 +939,75 @@ def test_wrong_passphrases_on_the_permission_api_are_audited_then_throttled(
     assert len(_audit(world, "key.passphrase-failed")) == MAX_PASSPHRASE_FAILURES
     with world.db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM permission")).scalar() == 0
+
+
+def test_unknown_service_numbers_cost_one_password_hash_like_known_ones(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timing: an unknown number must not answer faster (argon2 runs either way)."""
+    from postguard.registry import signin
+
+    set_password(world.registry, "IT-1", member="PIO-1", password=PASSWORD)
+    calls: list[str] = []
+    real = signin._hasher
+
+    class Counting:
+        def verify(self, stored: str, password: str) -> bool:
+            calls.append(stored)
+            return real.verify(stored, password)
+
+    monkeypatch.setattr(signin, "_hasher", Counting())
+    for number in ("PIO-1", "NOBODY-7"):
+        with pytest.raises(AccessDeniedError, match="Service number or password is wrong"):
+            sign_in(world.registry, service_number=number, password="not the password", address="10.3.3.3")
+    assert len(calls) == 2 and all(c.startswith("$argon2id$") for c in calls)
+
+
+def test_common_passwords_are_refused(world: World) -> None:
+    for common in ("password1234", "qwertyuiop123", "iloveyou2024!", "PIO-1PIO-1PIO-1"):
+        with pytest.raises(ValidationError, match="too easy"):
+            set_password(world.registry, "IT-1", member="PIO-1", password=common)
+
+
+def test_a_password_change_ends_other_sessions_and_idle_ones_end(world: World) -> None:
+    import datetime as dt
+
+    from postguard.registry.signin import IDLE_MINUTES, session_holder
+
+    set_password(world.registry, "IT-1", member="PIO-1", password=PASSWORD)
+    phone = sign_in(world.registry, service_number="PIO-1", password=PASSWORD, address="10.4.4.4")
+    desk = sign_in(world.registry, service_number="PIO-1", password=PASSWORD, address="10.4.4.5")
+    assert session_holder(world.registry, phone.cookie) and session_holder(world.registry, desk.cookie)
+    set_password(
+        world.registry, "PIO-1", member="PIO-1", password=PASSWORD + " again", keep_session=desk.cookie
+    )
+    assert session_holder(world.registry, phone.cookie) is None  # the stolen phone's session ends
+    assert session_holder(world.registry, desk.cookie) is not None
+    idle = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=IDLE_MINUTES + 1)
+    with world.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE web_session SET last_seen_at = :t"), {"t": idle})
+    assert session_holder(world.registry, desk.cookie) is None
+
+
+def test_browser_actions_are_audited_as_web_with_the_address(world: World) -> None:
+    app = create_app(
+        Settings(
+            database_url=world.db.url, keys_dir=world.keys_dir, secure_cookies=False, scheduler_interval=0
+        )
+    )
+    set_password(world.registry, "IT-1", member="PIO-1", password=PASSWORD)
+    with TestClient(app, follow_redirects=False) as site:
+        page = site.get("/signin").text
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        signed = site.post(
+            "/signin", data={"service_number": "PIO-1", "password": PASSWORD, "csrf_token": token}
+        )
+        assert signed.status_code == 303, signed.text
+        csrf = site.get("/").text.split('name="csrf-token" content="')[1].split('"')[0]
+        made = site.post("/compose", data={"text": CLEAN, "csrf_token": csrf})
+        assert made.status_code == 303
+    with world.db.engine.connect() as conn:
+        origin = conn.execute(
+            sa.text("SELECT origin FROM audit_entry WHERE action = 'draft.create' ORDER BY seq DESC LIMIT 1")
+        ).scalar_one()
+    assert origin == "web:testclient", origin
