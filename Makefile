@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
-run: $(STAMP)  ## Set up .venv, a demo department on SQLite (demo/) with a fake Mastodon, and start the service
+run: $(STAMP)  ## Set up .venv, a demo department on SQLite (demo/) with a fake Mastodon, and start the service (ports: PORT=8400, POSTGUARD_DEMO_MASTODON_PORT=8401)
 	@PORT=$(PORT) $(BIN)/python -m postguard.demo demo --serve
 
 test: $(STAMP) services lint typecheck unit  ## Install what tests need, lint, type-check and run the tests
@@ -48,12 +48,16 @@ train: $(STAMP)  ## Retrain the shipped model (deterministic): the corpus and, w
 	  $(BIN)/postguard model train --corpus data/corpus; \
 	fi
 
+# Without ../shared (a fresh clone) there is nothing to measure: it says what is missing and how to
+# measure a file of your own, and exits 2. Each part that is there is measured.
 eval: $(STAMP)  ## Measure the checker: the shared dev set and the real test split, where they are
-	@if [ -f "$(DEV)" ]; then $(BIN)/postguard eval "$(DEV)" --errors 10; \
-	else echo "make eval: no dev set at $(DEV) (set DEV=FILE, or run: postguard eval FILE)."; fi
-	@if [ -d "$(REAL)" ]; then \
-	  $(BIN)/postguard eval data/real/annotations.jsonl --real-posts "$(REAL)" --split test --by-source --errors 10; \
-	else echo "make eval: no real posts at $(REAL) for data/real/annotations.jsonl (set REAL=DIR)."; fi
+	@measured=0; \
+	if [ -f "$(DEV)" ]; then $(BIN)/postguard eval "$(DEV)" --errors 10 || exit $$?; measured=1; \
+	else echo "make eval: no dev set at $(DEV) (it comes with ../shared, not with the repository); measure a labelled JSON Lines file of your own (id, text, labels) with DEV=FILE make eval, or postguard eval FILE." >&2; fi; \
+	if [ -d "$(REAL)" ]; then \
+	  $(BIN)/postguard eval data/real/annotations.jsonl --real-posts "$(REAL)" --split test --by-source --errors 10 || exit $$?; measured=1; \
+	else echo "make eval: no real posts at $(REAL), so data/real/annotations.jsonl (labels by post id) cannot be measured; REAL=DIR make eval names the folder of the posts they label." >&2; fi; \
+	if [ $$measured = 0 ]; then echo "make eval: nothing was measured (README: Measuring against labelled posts)." >&2; exit 2; fi
 
 bench: $(STAMP)  ## Run the benchmarks (they print their figures)
 	$(BIN)/python bench/bench_check.py

@@ -138,6 +138,28 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     db.engine.dispose()
 
 
+def connected_account(
+    world: World, account: str = "mastodon:@police@test.example", connector: str = "mastodon"
+) -> str:
+    """Official account ``account`` (platform:handle), added and connected if it is not yet, so
+    that drafts may be submitted to it (a draft is submitted only with an account that can
+    publish). Its endpoint is never reached unless a test publishes to it. Returns ``account``."""
+    platform, _, handle = account.partition(":")
+    if any((a["platform"], a["handle"]) == (platform, handle) for a in world.registry.accounts()):
+        return account
+    world.registry.add_account("IT-1", platform=platform, handle=handle)
+    world.registry.connect_account(
+        "IT-1",
+        platform=platform,
+        handle=handle,
+        connector=connector,
+        endpoint="http://127.0.0.1:9",
+        credential="test-credential",
+        keys_dir=world.keys_dir,
+    )
+    return account
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on (for servers the tests start)."""
     import socket
@@ -145,3 +167,7 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# The browser tests' fixtures (browser_support.py), for every test module.
+from browser_support import browser, demo_service  # noqa: E402, F401

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import World
+from conftest import World, connected_account
 from postguard.registry.tokens import create_token
 from postguard.settings import Settings
 from postguard.web import create_app
@@ -140,7 +140,8 @@ def test_the_workflow_over_the_api(api: tuple[TestClient, dict[str, str]], world
     client, tokens = api
     reviewer, _ = create_token(world.registry, "IT-1", member="REV-1", name="test-REV-1")
     text = "We got our man! He was arrested at his home in Northfield this morning."
-    made = client.post("/api/v1/drafts", json={"text": text}, headers=_auth(tokens["PIO-1"]))
+    body = {"text": text, "account": connected_account(world)}
+    made = client.post("/api/v1/drafts", json=body, headers=_auth(tokens["PIO-1"]))
     assert made.status_code == 201, made.text
     draft = made.json()
     assert draft["state"] == "checked" and any(f["clause"] == "A.iii.guilt" for f in draft["findings"])
@@ -349,7 +350,8 @@ def test_review_queue_schedule_and_publications(api: tuple[TestClient, dict[str,
     client, tokens = api
     reviewer, _ = create_token(world.registry, "IT-1", member="REV-1", name="test-REV-1")
     text = "ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass."
-    code = client.post("/api/v1/drafts", json={"text": text}, headers=_auth(tokens["PIO-1"])).json()["id"]
+    body = {"text": text, "account": connected_account(world)}
+    code = client.post("/api/v1/drafts", json=body, headers=_auth(tokens["PIO-1"])).json()["id"]
     client.post(f"/api/v1/drafts/{code}/submit", json={"device": "PC-1"}, headers=_auth(tokens["PIO-1"]))
     queue = client.get("/api/v1/reviews", headers=_auth(reviewer)).json()
     assert [d["id"] for d in queue] == [code] and queue[0]["approved_by_me"] is False
@@ -367,6 +369,8 @@ def test_review_queue_schedule_and_publications(api: tuple[TestClient, dict[str,
     assert later.json()["scheduled_for"].startswith("2099-01-01T09:00:00")
     back = client.post(f"/api/v1/drafts/{code}/unschedule", headers=_auth(tokens["PIO-1"]))
     assert back.json()["state"] == "approved"
+    with world.db.engine.begin() as conn:  # disconnected by hand after approval: publishing refuses too
+        conn.execute(sa.text("UPDATE official_account SET connector = ''"))
     no_account = client.post(f"/api/v1/drafts/{code}/publish", headers=_auth(tokens["PIO-1"]))
     assert no_account.status_code == 422 and "account" in no_account.json()["detail"]
     assert client.get("/api/v1/publications", headers=_auth(tokens["PIO-1"])).json() == []

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from conftest import World
+from conftest import World, connected_account
 from postguard.audit.queries import entries
 from postguard.checks.scoring import Scorer, load_scorer
 from postguard.cli.app import app
@@ -88,7 +88,8 @@ def test_a_custom_pack_reaches_the_api_and_its_workflow(pack_file: Path, world: 
         )
         assert checked.status_code == 200, checked.text
         assert checked.json()["findings"][0]["clause"] == "A.i"
-        made = client.post("/api/v1/drafts", json={"text": "Road closed on Main St."}, headers=headers).json()
+        body = {"text": "Road closed on Main St.", "account": connected_account(world)}
+        made = client.post("/api/v1/drafts", json=body, headers=headers).json()
         assert made["policy"] == TITLE
         sent = client.post(f"/api/v1/drafts/{made['id']}/submit", json={"device": "PC-1"}, headers=headers)
         submitted = sent.json()
@@ -103,7 +104,7 @@ def test_a_custom_pack_reaches_publish_due(
     pack_file: Path, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     flow = Workflow(world.registry, world.grants, build_checker(Settings()))
-    draft = flow.create("PIO-1", text="Road closed on Main St.")
+    draft = flow.create("PIO-1", text="Road closed on Main St.", account=connected_account(world))
     flow.submit("PIO-1", draft.code, device="PC-1")
     flow.approve("REV-1", draft.code)
     flow.schedule("REV-1", draft.code, at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
@@ -111,10 +112,11 @@ def test_a_custom_pack_reaches_publish_due(
         conn.execute(
             sa.text("UPDATE draft SET scheduled_for = :t"), {"t": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)}
         )
+        conn.execute(sa.text("UPDATE official_account SET connector = ''"))  # disconnected since
     url = world.db.url
     monkeypatch.setenv("POSTGUARD_POLICY", str(pack_file))
     result = runner.invoke(app, ["publish-due", "--database", url, "--keys-dir", str(world.keys_dir)])
-    assert result.exit_code == 1  # the draft has no account to publish to, and says so
+    assert result.exit_code == 1  # the draft's account has no connector any more, and it says so
     with world.db.session() as session:
         due = list(entries(session, action="publish.due"))
     assert due and due[-1]["detail"]["policy_in_force"] == TITLE

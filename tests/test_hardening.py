@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import World
+from conftest import World, connected_account
 from postguard.checks import Checker
 from postguard.checks.model.inference import default_model
 from postguard.errors import AccessDeniedError, CheckTimeoutError, ConflictError, ValidationError
@@ -150,7 +150,11 @@ def test_a_draft_for_an_official_account_cannot_claim_a_personal_context(
         headers=_auth(tokens["PIO-1"]),
     )
     assert sent.status_code == 422 and "official" in sent.json()["detail"]
-    made = client.post("/api/v1/drafts", json={"text": GUILTY}, headers=_auth(tokens["PIO-1"])).json()
+    made = client.post(
+        "/api/v1/drafts",
+        json={"text": GUILTY, "account": connected_account(world)},
+        headers=_auth(tokens["PIO-1"]),
+    ).json()
     edited = client.put(
         f"/api/v1/drafts/{made['id']}",
         json={"text": GUILTY, "context": {"capacity": "personal"}},
@@ -174,7 +178,11 @@ def test_a_draft_for_an_official_account_cannot_claim_a_personal_context(
 
 def test_a_release_for_another_post_or_member_approves_nothing(world: World) -> None:
     flow = world.workflow
-    other = flow.create("PIO-1", text="The victim, Mary Jones, thanks the public for their help.")
+    other = flow.create(
+        "PIO-1",
+        text="The victim, Mary Jones, thanks the public for their help.",
+        account=connected_account(world),
+    )
     elsewhere = world.grants.permit(
         "CP-1",
         world.commissioner_key,
@@ -184,7 +192,7 @@ def test_a_release_for_another_post_or_member_approves_nothing(world: World) -> 
         reason="family asked",
         text_="Mary Jones may be named.",
     ).code
-    draft = flow.create("PIO-1", text=VICTIM)
+    draft = flow.create("PIO-1", text=VICTIM, account=connected_account(world))
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(ValidationError, match="another post"):
         flow.approve("REV-1", draft.code, reason="consent", permission=elsewhere)
@@ -243,7 +251,7 @@ def test_the_api_check_honours_a_permission_only_for_its_post(
 
 def test_a_blocked_post_is_not_approved_with_ok(world: World) -> None:
     flow = world.workflow
-    draft = flow.create("PIO-1", text=GUILTY)
+    draft = flow.create("PIO-1", text=GUILTY, account=connected_account(world))
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(ValidationError, match="blocks the post"):
         flow.approve("REV-1", draft.code, reason="ok")
@@ -253,7 +261,7 @@ def test_publication_checks_again_and_holds_what_the_approval_did_not_clear(worl
     """The scheduler published 'We got our man! The thug…': an approved row edited by hand, or a
     pack changed after approval, is caught by the check at publication."""
     flow = world.workflow
-    draft = flow.create("PIO-1", text=CLEAN)
+    draft = flow.create("PIO-1", text=CLEAN, account=connected_account(world))
     flow.submit("PIO-1", draft.code, device="PC-1")
     flow.approve("REV-1", draft.code)
     with world.db.engine.begin() as conn:  # the text swapped after approval, in the database
@@ -264,7 +272,7 @@ def test_publication_checks_again_and_holds_what_the_approval_did_not_clear(worl
     assert held["state"] == "returned" and held["reviews"][-1]["action"] == "held"
     assert _audit(world, "publish.held")
     # A draft set to approved by hand, with no approval at all, is held too.
-    other = flow.create("PIO-1", text=CLEAN)
+    other = flow.create("PIO-1", text=CLEAN, account=connected_account(world))
     with world.db.engine.begin() as conn:
         conn.execute(sa.text("UPDATE draft SET state = 'approved' WHERE code = :d"), {"d": other.code})
     with pytest.raises(ConflictError, match="approval"):
@@ -273,7 +281,7 @@ def test_publication_checks_again_and_holds_what_the_approval_did_not_clear(worl
 
 def test_a_revoked_release_stops_the_publication(world: World) -> None:
     flow = world.workflow
-    draft = flow.create("PIO-1", text=VICTIM)
+    draft = flow.create("PIO-1", text=VICTIM, account=connected_account(world))
     code = world.grants.permit(
         "CP-1",
         world.commissioner_key,
@@ -295,7 +303,7 @@ def test_confirmed_disputes_become_training_examples(world: World, tmp_path: Pat
     from postguard.checks.labelled import LabelRules, read_labelled
 
     flow = world.workflow
-    draft = flow.create("PIO-1", text=GUILTY)
+    draft = flow.create("PIO-1", text=GUILTY, account=connected_account(world))
     flow.submit("PIO-1", draft.code, device="PC-1")
     findings = flow.get(draft.code)["findings"]
     disputed = {f["clause"] for f in findings}

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from conftest import World
+from conftest import World, connected_account
 from postguard import default_checker
 from postguard.registry.signin import set_password
 from postguard.settings import Settings
@@ -147,7 +147,9 @@ def test_dashboard_counts_findings_decisions_and_units(world: World) -> None:
     from postguard.workflow import Workflow
 
     flow = Workflow(world.registry, world.grants, default_checker())
-    draft = flow.create("PIO-1", text="We got our man! The thug is behind bars.")
+    draft = flow.create(
+        "PIO-1", text="We got our man! The thug is behind bars.", account=connected_account(world)
+    )
     flow.submit("PIO-1", draft.code, device="PC-1")
     flow.return_("REV-1", draft.code, comment="neutral, please")
     data = dashboard(world.registry, default_checker().pack, days=7)

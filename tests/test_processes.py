@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import World, free_port
+from conftest import World, connected_account, free_port
 from postguard.audit.verify import verify
 from postguard.registry.tokens import create_token
 
@@ -58,6 +58,7 @@ def test_two_service_processes_share_postgresql(world: World, database_url: str,
         pytest.skip("the shared-database test is for PostgreSQL (SQLite is one machine's file)")
     pio, _ = create_token(world.registry, "IT-1", member="PIO-1", name="proc-pio")
     reviewer, _ = create_token(world.registry, "IT-1", member="REV-1", name="proc-rev")
+    account = connected_account(world)
     ports = [free_port(), free_port()]
     servers = [_serve(world, port) for port in ports]
     try:
@@ -71,7 +72,7 @@ def test_two_service_processes_share_postgresql(world: World, database_url: str,
             with httpx.Client(timeout=30) as client:
                 made = client.post(
                     f"{base}/api/v1/drafts",
-                    json={"text": TEXT.format(n=n)},
+                    json={"text": TEXT.format(n=n), "account": account},
                     headers={"Authorization": f"Bearer {pio}"},
                 )
                 assert made.status_code == 201, made.text

@@ -112,7 +112,7 @@ def test_registry_from_first_member_to_a_verified_permission(env: Path) -> None:
     ok("audit", "checkpoint", "--actor", "4004")
     assert "intact" in ok("audit", "verify")
     shown_c = json.loads(ok("audit", "show", "--clause", "C", "--json"))
-    assert [e["action"] for e in shown_c] == ["device.add", "permission.add"]
+    assert [e["action"] for e in shown_c] == ["permission.add", "device.add"]  # newest first
     ok("audit", "export", "-o", "audit.jsonl")
     lines = (env / "audit.jsonl").read_text().splitlines()
     assert len(lines) >= 10 and all(json.loads(line)["hash"] for line in lines)
@@ -243,5 +243,5 @@ def test_check_with_the_registry_honours_real_permissions_and_audits_the_decisio
     report = json.loads(fake.output)
     assert report["findings"] and "not honoured" in report["findings"][0]["explanation"]
     actions = [e["action"] for e in json.loads(ok("audit", "show", "--json"))]
-    assert actions[-3:] == ["check.post", "permission.used", "check.post"]
+    assert actions[:3] == ["check.post", "permission.used", "check.post"]  # newest first
     assert "intact" in ok("audit", "verify")

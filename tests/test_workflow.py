@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import World
+from conftest import World, connected_account
 from postguard import default_checker
 from postguard.checks import Checker
 from postguard.checks.model.inference import default_model
@@ -16,6 +16,7 @@ from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, Va
 from postguard.policy.loader import load_pack
 from postguard.workflow import Workflow
 
+ACCOUNT = "mastodon:@police@social.example"  # connected: a draft is submitted only to such
 CLEAN = "ROAD CLOSURE: Harbour Road is closed after a collision. Please use the bypass."
 GUILTY = "We got our man! He was arrested at his home in Northfield this morning."
 VICTIM = "The victim, Shanice Morgan, is recovering in hospital. Thank you to the public for their help."
@@ -25,8 +26,8 @@ VICTIM = "The victim, Shanice Morgan, is recovering in hospital. Thank you to th
 def flow(world: World) -> Workflow:
     world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles=[])
     world.registry.grant_roles("CP-1", "REV-2", "reviewer")
-    world.registry.add_account("IT-1", platform="mastodon", handle="@police@social.example")
-    world.registry.add_account("IT-1", platform="x", handle="@police")
+    connected_account(world, ACCOUNT)
+    connected_account(world, "x:@police", "webhook")
     return Workflow(world.registry, world.grants, default_checker())
 
 
@@ -39,7 +40,7 @@ def _actions(world: World, code: str) -> list[str]:
 
 
 def test_draft_to_approval_with_a_return_in_between(flow: Workflow, world: World) -> None:
-    draft = flow.create("PIO-1", text=GUILTY, account="mastodon:@police@social.example")
+    draft = flow.create("PIO-1", text=GUILTY, account=ACCOUNT)
     assert draft.state == "checked" and {f["clause"] for f in draft.report["findings"]} >= {"A.iii.guilt"}
     flow.submit("PIO-1", draft.code, device="PC-1")
     returned = flow.return_("REV-1", draft.code, comment="Do not call him guilty before a verdict.")
@@ -62,7 +63,7 @@ def test_draft_to_approval_with_a_return_in_between(flow: Workflow, world: World
 
 def test_no_one_approves_their_own_post(flow: Workflow, world: World) -> None:
     world.registry.grant_roles("CP-1", "PIO-1", "reviewer")
-    draft = flow.create("PIO-1", text=CLEAN)
+    draft = flow.create("PIO-1", text=CLEAN, account=ACCOUNT)
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(AccessDeniedError, match="own post"):
         flow.approve("PIO-1", draft.code)
@@ -80,7 +81,7 @@ def _review_only_flow(world: World, tmp_path: Path) -> Workflow:
 
 def test_findings_for_review_need_a_recorded_reason(world: World, tmp_path: Path) -> None:
     flow = _review_only_flow(world, tmp_path)
-    draft = flow.create("PIO-1", text=GUILTY)
+    draft = flow.create("PIO-1", text=GUILTY, account=connected_account(world, ACCOUNT))
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(ValidationError, match="record why"):
         flow.approve("REV-1", draft.code)
@@ -89,7 +90,7 @@ def test_findings_for_review_need_a_recorded_reason(world: World, tmp_path: Path
 
 def test_a_blocking_finding_is_not_approved_with_a_reason(flow: Workflow, world: World) -> None:
     """Issue 11, item 4: one reviewer approved 'We got our man!' with the reason 'ok'."""
-    draft = flow.create("PIO-1", text=GUILTY)
+    draft = flow.create("PIO-1", text=GUILTY, account=ACCOUNT)
     assert draft.report["decision"] == "block"
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(ValidationError, match="blocks the post"):
@@ -98,7 +99,7 @@ def test_a_blocking_finding_is_not_approved_with_a_reason(flow: Workflow, world:
 
 
 def test_a_confirmed_dispute_clears_a_blocking_finding(flow: Workflow, world: World) -> None:
-    draft = flow.create("PIO-1", text=GUILTY)
+    draft = flow.create("PIO-1", text=GUILTY, account=ACCOUNT)
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(AccessDeniedError, match=r"may not review\.dispute"):
         flow.dispute("PIO-1", draft.code, clause="A.iii.guilt", reason="it is mine")
@@ -127,7 +128,7 @@ def test_a_confirmed_dispute_clears_a_blocking_finding(flow: Workflow, world: Wo
 
 
 def test_a_dispute_belongs_to_its_submission(flow: Workflow, world: World) -> None:
-    draft = flow.create("PIO-1", text=GUILTY)
+    draft = flow.create("PIO-1", text=GUILTY, account=ACCOUNT)
     flow.submit("PIO-1", draft.code, device="PC-1")
     dispute = flow.dispute("REV-1", draft.code, clause="A.iii.guilt", reason="a quote")
     flow.return_("REV-2", draft.code, comment="Reword it anyway.")
@@ -141,7 +142,7 @@ def test_a_dispute_belongs_to_its_submission(flow: Workflow, world: World) -> No
 def test_confidential_material_is_not_disputed_and_needs_a_scoped_release(
     flow: Workflow, world: World
 ) -> None:
-    draft = flow.create("PIO-1", text=VICTIM)
+    draft = flow.create("PIO-1", text=VICTIM, account=ACCOUNT)
     flow.submit("PIO-1", draft.code, device="PC-1")
     with pytest.raises(ValidationError, match="confidential-release"):
         flow.approve("REV-1", draft.code, reason="family consented")
@@ -168,7 +169,7 @@ def test_confidential_material_is_not_disputed_and_needs_a_scoped_release(
 
 
 def test_clause_c_on_the_submitting_device(flow: Workflow, world: World) -> None:
-    draft = flow.create("PIO-1", text=CLEAN)
+    draft = flow.create("PIO-1", text=CLEAN, account=ACCOUNT)
     submitted = flow.submit("PIO-1", draft.code, device="IMEI-1")
     assert any(f["clause"] == "C" for f in submitted.report["findings"])
     with pytest.raises(ValidationError, match="clause C"):
@@ -194,7 +195,7 @@ def test_clause_c_on_the_submitting_device(flow: Workflow, world: World) -> None
 def test_an_account_can_require_a_second_approval(world: World) -> None:
     world.registry.add_member("IT-1", service_number="REV-2", name="Second Reviewer", roles=[])
     world.registry.grant_roles("CP-1", "REV-2", "reviewer")
-    world.registry.add_account("IT-1", platform="x", handle="@police")
+    connected_account(world, "x:@police", "webhook")
     checker = default_checker()
     pack = checker.pack.model_copy(
         update={
@@ -215,7 +216,7 @@ def test_an_account_can_require_a_second_approval(world: World) -> None:
 
 
 def test_a_submission_not_approved_in_time_expires_visibly(flow: Workflow, world: World) -> None:
-    draft = flow.create("PIO-1", text=CLEAN)
+    draft = flow.create("PIO-1", text=CLEAN, account=ACCOUNT)
     flow.submit("PIO-1", draft.code, device="PC-1")
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
     assert flow.expire_overdue(later) == [draft.code]
@@ -226,7 +227,7 @@ def test_a_submission_not_approved_in_time_expires_visibly(flow: Workflow, world
 
 
 def test_only_the_author_edits_and_states_are_enforced(flow: Workflow) -> None:
-    draft = flow.create("PIO-1", text=CLEAN)
+    draft = flow.create("PIO-1", text=CLEAN, account=ACCOUNT)
     with pytest.raises(AccessDeniedError):
         flow.create("REV-1", text=CLEAN)  # a reviewer is not an author
     with pytest.raises(ConflictError, match="checked"):

@@ -8,14 +8,20 @@ drafts, and prints the sign-ins and an API token per member.
 
 ``python -m postguard.demo FOLDER --serve`` then starts the fake Mastodon (on
 port 8401, or ``POSTGUARD_DEMO_MASTODON_PORT``) in the background and the
-service in front (``PORT``, 8400). The passwords and passphrases are demo
-values, printed for the demo only: never use them for a real department.
+service in front (``PORT``, 8400). Both ports are checked first: one that is
+taken (or the same for both) is one line on stderr that says how to choose
+others, and exit status 1. The fake Mastodon keeps what it received in
+FOLDER/fake-mastodon.json, so its links work after a restart. The passwords
+and passphrases are demo values, printed for the demo only: never use them
+for a real department.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -24,11 +30,13 @@ from postguard.audit.checkpoints import checkpoint_if_due
 from postguard.audit.witness import Witness
 from postguard.factory import build_checker
 from postguard.keys import init_key, load_signing
+from postguard.registry.acknowledgements import Acknowledgements
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry
 from postguard.registry.signin import set_password
 from postguard.registry.tokens import create_token
+from postguard.registry.values import utcnow
 from postguard.settings import Settings
 from postguard.workflow import Workflow
 
@@ -46,7 +54,7 @@ MEMBERS = [
 
 
 #: Bumped when the demo's contents change; a demo folder of another version is set aside and rebuilt.
-DEMO_VERSION = "3"
+DEMO_VERSION = "4"
 
 
 def build(folder: Path) -> dict[str, object]:
@@ -86,6 +94,8 @@ def build(folder: Path) -> dict[str, object]:
             credential=DEMO_MASTODON_TOKEN,
             keys_dir=keys,
         )
+        # An account IT has not connected yet: listed on the compose page, but it cannot publish.
+        registry.add_account("1001", platform="bluesky", handle="@police.example")
         for number, *_ in MEMBERS:
             set_password(registry, "1001", member=number, password=DEMO_PASSWORD.format(number=number))
         grants = Grants(registry, keys)
@@ -106,8 +116,24 @@ def build(folder: Path) -> dict[str, object]:
             reason="on-call PIO",
             text_="Constable Lee may use her own phone for the department's Mastodon account.",
         )
+        grants.permit(  # one that ends soon: the first page of 2002 and 3003 warns of it
+            "2002",
+            load_signing(keys, "commissioner", DEMO_PASSPHRASE),
+            kind="confidential-release",
+            member="3003",
+            post="D-00002",
+            valid_until=utcnow() + dt.timedelta(days=10),
+            reason="witness appeal",
+            text_="Constable Lee may publish the CCTV still with the appeal in D-00002.",
+        )
         settings = Settings(database_url=f"sqlite:///{db_path}", keys_dir=keys)
         flow = Workflow(registry, grants, build_checker(settings, permissions=grants))
+        # The policy in force, acknowledged (its quiz answered) by three members; 4004 and 5005
+        # have yet to, so the dashboard lists them and they see the banner (issue 12).
+        acks = Acknowledgements(registry, flow.checker.pack)
+        for number in ("1001", "2002", "3003"):
+            right = {q.id: q.answer for q in acks.quiz(number)}
+            acks.acknowledge(number, sha256=flow.checker.pack.sha256, answers=right)
         flow.create(
             "3003",
             account=f"mastodon:{ACCOUNT}",
@@ -141,7 +167,79 @@ def _read(path: Path) -> str:
 
 
 def mastodon_port() -> int:
-    return int(os.environ.get("POSTGUARD_DEMO_MASTODON_PORT", "8401"))
+    return _port("POSTGUARD_DEMO_MASTODON_PORT", 8401)
+
+
+def service_port() -> int:
+    return _port("PORT", 8400)
+
+
+class PortError(Exception):
+    """A port the demo needs is taken or unusable: the one-line message says which and what to do."""
+
+
+_HOW = "choose others, e.g. PORT={service} POSTGUARD_DEMO_MASTODON_PORT={fake} make run"
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise PortError(f"{name}={raw!r} is not a port (1-65535); " + _HOW.format(service=8500, fake=8501))
+    return int(raw)
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something already listens on ``host:port`` (binding as the servers do, address reuse on)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _free_pair(service: int, fake: int) -> tuple[int, int]:
+    """Two ports near the asked ones that are free now, to suggest (the usual 8500/8501 first)."""
+    for step in range(100, 1100, 100):
+        pair = (
+            (8400 + step, 8401 + step) if (service, fake) == (8400, 8401) else (service + step, fake + step)
+        )
+        if all(p <= 65535 and not port_in_use(p) for p in pair):
+            return pair
+    return 8500, 8501
+
+
+def check_ports() -> tuple[int, int]:
+    """The service's and the fake Mastodon's ports, checked free before anything starts.
+
+    Raises :class:`PortError` with one line naming the port that is taken (or invalid)
+    and how to choose others.
+    """
+    service, fake = service_port(), mastodon_port()
+    if service == fake:
+        raise PortError(
+            f"PORT and POSTGUARD_DEMO_MASTODON_PORT are both {service}: the service and the fake "
+            "Mastodon need a port each; " + _HOW.format(service=service, fake=service + 1)
+        )
+    taken = [
+        f"{port} ({what})"
+        for port, what in (
+            (service, "the service, PORT"),
+            (fake, "the fake Mastodon, POSTGUARD_DEMO_MASTODON_PORT"),
+        )
+        if port_in_use(port)
+    ]
+    if taken:
+        suggestion = _free_pair(service, fake)
+        raise PortError(
+            f"port{'s' if len(taken) > 1 else ''} {' and '.join(taken)} "
+            f"{'are' if len(taken) > 1 else 'is'} in use by another program (another 'make run'?); "
+            + _HOW.format(service=suggestion[0], fake=suggestion[1])
+        )
+    return service, fake
 
 
 def serve(folder: Path) -> None:
@@ -150,8 +248,15 @@ def serve(folder: Path) -> None:
 
     from postguard.fakes import FakeMastodon
 
-    port = int(os.environ.get("PORT", "8400"))
-    fake = FakeMastodon(DEMO_MASTODON_TOKEN, port=mastodon_port())
+    port = service_port()
+    try:
+        # What it receives is kept in the demo folder, so the links it returned outlive a restart.
+        fake = FakeMastodon(DEMO_MASTODON_TOKEN, port=mastodon_port(), store=folder / "fake-mastodon.json")
+    except OSError as exc:  # taken between the check and now
+        raise PortError(
+            f"the fake Mastodon cannot listen on port {mastodon_port()} ({exc.strerror}); "
+            + _HOW.format(service=port + 100, fake=mastodon_port() + 100)
+        ) from None
     os.environ.update(
         POSTGUARD_DATABASE_URL=f"sqlite:///{folder / 'postguard.db'}",
         POSTGUARD_KEYS_DIR=str(folder / "keys"),
@@ -163,7 +268,10 @@ def serve(folder: Path) -> None:
         POSTGUARD_AUDIT_WITNESS=str(folder / "audit-witness.jsonl"),
         POSTGUARD_AUDIT_SPOOL=str(folder / "audit-spool.jsonl"),
     )
-    print(f"Fake Mastodon (demo only) on {fake.url}/ : what the demo publishes lands there.")
+    print(
+        f"Fake Mastodon (demo only) on {fake.url}/ : what the demo publishes lands there "
+        f"(kept in {folder / 'fake-mastodon.json'})."
+    )
     print(f"Audit checkpoints every minute, witnessed in {folder / 'audit-witness.jsonl'}.")
     print(f"postguard on http://127.0.0.1:{port}/  (sign in with a demo sign-in above; API /api/v1;")
     print("OpenAPI document /openapi.json). Ctrl-C stops both.", flush=True)
@@ -176,8 +284,20 @@ def serve(folder: Path) -> None:
 
 
 def main() -> None:
+    """Build (or reuse) the demo and, with ``--serve``, serve it; a port problem is one line, exit 1."""
+    try:
+        _run()
+    except PortError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _run() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     folder = Path(args[0] if args else "demo")
+    serving = "--serve" in sys.argv[1:]
+    if serving:
+        check_ports()  # before anything is built or started
     info = build(folder)
     state = "created" if info["created"] else "reused"
     print(f"Demo department {state} in {folder}/ (database {info['database']}).")
@@ -187,7 +307,7 @@ def main() -> None:
     for number, token in dict(info["tokens"]).items():  # type: ignore[call-overload]
         password = DEMO_PASSWORD.format(number=number)
         print(f"  {number:<5} {roles.get(number, '?'):<13} {password:<20} {token}")
-    if "--serve" in sys.argv[1:]:
+    if serving:
         serve(folder)
 
 

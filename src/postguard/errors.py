@@ -94,7 +94,15 @@ class CorpusError(PostguardError):
 
 
 class RegistryError(PostguardError):
-    """A registry request that cannot be carried out; nothing was written."""
+    """A registry request that cannot be carried out; nothing was written.
+
+    ``field``, where given, names the form field or API property at fault (``addresses``,
+    ``service_number``), so a page can put the message beside it.
+    """
+
+    def __init__(self, message: str = "", *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFoundError(RegistryError):

@@ -117,7 +117,7 @@ def _department_computer(
     clause: str,
     when: dt.datetime,
 ) -> AccessDecision:
-    tag = request.computer or (snapshot.computer_by_address.get(request.address) if request.address else None)
+    tag = request.computer or (snapshot.computer_at(request.address) if request.address else None)
     problem = _member_problem(snapshot, request.member)
     if problem is None and (tag is None or tag not in snapshot.computers):
         where = request.computer or request.address or "unknown"

@@ -8,6 +8,7 @@ time); their dates, and authorisations' dates, are checked at decision time.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import time
 from dataclasses import dataclass, field
 
@@ -56,6 +57,26 @@ class Snapshot:
     permissions: tuple[Grant, ...] = ()
     loaded_at: float = 0.0  # time.monotonic()
 
+    def computer_at(self, address: str) -> str | None:
+        """The asset tag of the computer at ``address``: one registered with that very address or
+        with a range (CIDR) that holds it; an active computer before a retired one, then the
+        narrowest (an address before a range)."""
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return self.computer_by_address.get(address)
+        best: tuple[bool, int, str] | None = None
+        for key, tag in self.computer_by_address.items():
+            try:
+                network = ipaddress.ip_network(key, strict=False)
+            except ValueError:
+                continue
+            if network.version == ip.version and ip in network:
+                rank = (self.computers.get(tag, False), network.prefixlen, tag)
+                if best is None or rank[:2] > best[:2]:
+                    best = rank
+        return best[2] if best else None
+
 
 def load_snapshot(db: Database, trusted: PublicKey | None, witness: Witness | None = None) -> Snapshot:
     """Read the registry; without the commissioner's public key no permission is honoured.
@@ -72,7 +93,8 @@ def load_snapshot(db: Database, trusted: PublicKey | None, witness: Witness | No
         revoked_authorisations = revoked(session, "authorisation") | witnessed("authorisation")
         for m in session.scalars(select(Member)):
             snap.members[m.service_number] = m.active
-        for c in session.scalars(select(Computer)):
+        # Active computers last, so an address a retired one shared is the active one's.
+        for c in session.scalars(select(Computer).order_by(Computer.active, Computer.id)):
             snap.computers[c.asset_tag] = c.active
             for address in c.addresses:
                 snap.computer_by_address[address] = c.asset_tag

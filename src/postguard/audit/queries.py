@@ -46,13 +46,18 @@ def entries(
     search: str | None = None,
     limit: int | None = None,
     newest_first: bool = False,
+    after: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Entries in chain order (or newest first), filtered; ``detail`` decoded.
 
     ``action`` may hold ``*`` wildcards; ``actions`` is a list of exact names;
     ``search`` matches a substring of the target or the detail.
     """
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, str | int] = {}
+    if after is not None:  # entries after this one (for reading the trail in batches)
+        where.append("seq > :after")
+        params["after"] = int(after)
     if since is not None:
         where.append("at >= :since")
         params["since"] = since.astimezone(dt.UTC).isoformat(timespec="microseconds")

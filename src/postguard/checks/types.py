@@ -102,7 +102,10 @@ class Finding:
     is always ``text[start:end]``. ``source`` says what kind of thing found it
     (``pattern``, ``model``, ``rule``, ``attachment``, ``registry``), ``rule``
     which one (a pattern id, a scorer's name, a rule's name), and ``trace``
-    how it was decided, in a few words with the scores.
+    how it was decided, in a few words with the scores. ``replacement``, when
+    the pattern that found it gives one, is the wording that may stand in place
+    of ``evidence`` as it is (a one-step rewrite); ``suggestion`` is advice for
+    people and is never put into the text.
     """
 
     clause: str
@@ -115,9 +118,11 @@ class Finding:
     source: str = ""
     rule: str = ""
     trace: str = ""
+    replacement: str | None = None
 
-    def to_dict(self, *, trace: bool = False) -> dict[str, Any]:
-        """The contract's shape; ``trace`` adds ``source``, ``rule`` and ``trace``."""
+    def to_dict(self, *, trace: bool = False, rewrites: bool = False) -> dict[str, Any]:
+        """The contract's shape; ``trace`` adds ``source``, ``rule`` and ``trace``, and
+        ``rewrites`` the ``replacement`` where there is one (not in the batch contract)."""
         out: dict[str, Any] = {
             "clause": self.clause,
             "span": [self.start, self.end],
@@ -127,6 +132,8 @@ class Finding:
         }
         if self.suggestion:
             out["suggestion"] = self.suggestion
+        if rewrites and self.replacement:
+            out["replacement"] = self.replacement
         if trace:
             out.update(source=self.source, rule=self.rule, trace=self.trace)
         return out
@@ -147,11 +154,14 @@ class Report:
     def clauses(self) -> frozenset[str]:
         return frozenset(f.clause for f in self.findings)
 
-    def to_dict(self, post_id: str | None = None, *, trace: bool = False) -> dict[str, Any]:
-        """The contract's output line (with ``id`` when given); ``trace`` adds each item's trace."""
+    def to_dict(
+        self, post_id: str | None = None, *, trace: bool = False, rewrites: bool = False
+    ) -> dict[str, Any]:
+        """The contract's output line (with ``id`` when given); ``trace`` adds each item's trace,
+        ``rewrites`` each finding's one-step ``replacement`` where it has one."""
         out: dict[str, Any] = {} if post_id is None else {"id": post_id}
         out["decision"] = self.decision
-        out["findings"] = [f.to_dict(trace=trace) for f in self.findings]
+        out["findings"] = [f.to_dict(trace=trace, rewrites=rewrites) for f in self.findings]
         if self.advice:
             out["advice"] = [a.to_dict(trace=trace) for a in self.advice]
         return out

@@ -26,7 +26,20 @@ def sites_lookup(
     policy: PolicyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Say whether a URL or host is social media, and in which category (exit 1 when it is)."""
+    """Say whether a URL or host is social media, and in which category.
+
+    Exit status: 0 when the catalogue names it as social media (the policy applies
+    to it), 1 when it does not (outside the catalogue, or a bare IP address the
+    catalogue cannot name), 2 when no host can be read from it, 3 when the policy
+    pack cannot be loaded. So 'if postguard sites lookup URL; then ...' reads as
+    "if it is social media".
+
+    Examples:
+
+      postguard sites lookup https://video.xx.fbcdn.net/v/1.mp4
+
+      postguard sites lookup www.gov.uk --json
+    """
     from postguard.access.catalogue import Catalogue, parse_destination
 
     with translate_errors():
@@ -55,7 +68,7 @@ def sites_lookup(
         out.print(plain(f"{dest.host}: an IP address; the catalogue cannot name it (policy: raw_ip)"))
     else:
         out.print(plain(f"{dest.host}: not in the catalogue, so outside the policy"))
-    raise typer.Exit(1 if match else 0)
+    raise typer.Exit(0 if match else 1)
 
 
 @sites_app.command("list")

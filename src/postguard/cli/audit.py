@@ -133,16 +133,32 @@ def audit_show(
     action: Annotated[
         str | None, typer.Option(help="Only this action; '*' is a wildcard (permission.*).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 200,
+    limit: Annotated[
+        int, typer.Option(min=1, help="Show the newest N entries that match (newest first).")
+    ] = 200,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Search the audit trail: who did what, when, from where, under which clause."""
+    """Search the audit trail: who did what, when, from where, under which clause.
+
+    Shows the newest --limit entries that match, newest first (as the web's audit
+    page does); 'audit export' writes the whole trail in chain order.
+
+    Examples:
+
+      postguard audit show --limit 20
+
+      postguard audit show --since 2026-12-01 --actor 3003 --clause C
+    """
     with translate_errors():
         opened = open_registry(database)
         when = parse_when(since, "--since")
         rows = opened.registry.read(
-            lambda s: list(entries(s, since=when, actor=actor, clause=clause, action=action, limit=limit))
+            lambda s: list(
+                entries(
+                    s, since=when, actor=actor, clause=clause, action=action, limit=limit, newest_first=True
+                )
+            )
         )
     if as_json:
         emit(rows, True)

@@ -21,7 +21,10 @@ device_app = typer.Typer(
 def device_add_computer(
     asset_tag: Annotated[str, typer.Argument(metavar="ASSET_TAG")],
     hostname: Annotated[str, typer.Option(help="Host name.")] = "",
-    address: Annotated[list[str] | None, typer.Option("--address", help="IP address (repeatable).")] = None,
+    address: Annotated[
+        list[str] | None,
+        typer.Option("--address", help="IP address or CIDR range, e.g. 10.20.0.0/24 (repeatable)."),
+    ] = None,
     off_network: Annotated[bool, typer.Option("--off-network", help="Not on the Police Network.")] = False,
     actor: ActorOption = None,
     database: DatabaseOption = None,
@@ -108,7 +111,8 @@ def device_change(
     ident: Annotated[str, typer.Argument(metavar="ASSET_TAG|IDENTIFIER")],
     hostname: Annotated[str | None, typer.Option(help="New host name (computers).")] = None,
     address: Annotated[
-        list[str] | None, typer.Option("--address", help="Replace the addresses (computers).")
+        list[str] | None,
+        typer.Option("--address", help="Replace the addresses: IPs or CIDR ranges (computers)."),
     ] = None,
     description: Annotated[str | None, typer.Option(help="New description (personal devices).")] = None,
     owner: Annotated[str | None, typer.Option(help="New owner's service number (personal devices).")] = None,

@@ -27,10 +27,18 @@ permit_app = typer.Typer(
 )
 
 FromOption = Annotated[
-    str | None, typer.Option("--from", help="Start, YYYY-MM-DD[THH:MM] (default: now, UTC).")
+    str | None,
+    typer.Option(
+        "--from", help="Start, YYYY-MM-DD[THH:MM] (a date alone: 00:00 UTC that day; default: now)."
+    ),
 ]
 UntilOption = Annotated[
-    str | None, typer.Option("--until", help="End, YYYY-MM-DD[THH:MM] (default: until revoked).")
+    str | None,
+    typer.Option(
+        "--until",
+        help="End, YYYY-MM-DD[THH:MM] (no zone means UTC); a date alone means through the end of that "
+        "day, 23:59:59.999999 UTC (default: until revoked).",
+    ),
 ]
 
 

@@ -51,14 +51,49 @@ def member_add(
 @member_app.command("list")
 def member_list(
     include_inactive: Annotated[bool, typer.Option("--all", help="Include inactive members.")] = False,
+    unacknowledged: Annotated[
+        bool,
+        typer.Option(
+            "--unacknowledged", help="Only active members who have not acknowledged the policy in force."
+        ),
+    ] = False,
     database: DatabaseOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the members."""
+    """List the members (or, with --unacknowledged, those who have yet to acknowledge the policy)."""
+    if unacknowledged:
+        _member_list_unacknowledged(database, as_json)
+        return
     with translate_errors():
         opened = open_registry(database)
         rows = opened.registry.members(active_only=not include_inactive)
     emit(rows, as_json, title="members")
+
+
+def _member_list_unacknowledged(database: str | None, as_json: bool) -> None:
+    from postguard.factory import build_pack
+    from postguard.registry.acknowledgements import Acknowledgements
+
+    with translate_errors():
+        opened = open_registry(database)
+        pack = build_pack(opened.settings)
+        rows = Acknowledgements(opened.registry, pack).unacknowledged()
+    if as_json:
+        emit(rows, True)
+        return
+    out.print(f"The policy in force: {pack.version}, SHA-256 {pack.sha256}")
+    table = [
+        {
+            **{k: v for k, v in row.items() if k != "last_acknowledged"},
+            "last acknowledged": (
+                f"{row['last_acknowledged']['version']} on {row['last_acknowledged']['at'][:10]}"
+                if row["last_acknowledged"]
+                else "never"
+            ),
+        }
+        for row in rows
+    ]
+    emit(table, False, title="members who have not acknowledged it")
 
 
 @member_app.command("show")

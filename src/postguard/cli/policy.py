@@ -71,3 +71,69 @@ def validate(
         f"[green]'{path}' is a valid policy pack[/]: {len(pack.clauses)} clauses "
         f"({enabled} enabled), authority: {escape(pack.policy.authority)}."
     )
+
+
+@app.command("acknowledge")
+def acknowledge(
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            metavar="SERVICE_NO",
+            help="The member acknowledging (themselves). Env: POSTGUARD_ACTOR.",
+        ),
+    ] = None,
+    answers: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--answer",
+            metavar="QUESTION=CLAUSE",
+            help="A quiz answer (repeat it); without any, the questions are asked at the terminal.",
+        ),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", metavar="URL", help="Database URL. Env: POSTGUARD_DATABASE_URL."),
+    ] = None,
+) -> None:
+    """Acknowledge the policy in force as a member, answering its quiz when it has one.
+
+    Read it first with `postguard policy show`. Any change to the pack asks again.
+    """
+    import sys
+
+    from postguard.cli.common import fail
+    from postguard.cli.records import open_registry
+    from postguard.factory import build_pack
+    from postguard.registry.acknowledgements import Acknowledgements
+
+    with translate_errors():
+        opened = open_registry(database)
+        pack = build_pack(opened.settings)
+        member = opened.actor(actor)
+        if not member:
+            fail("say who acknowledges the policy: --actor SERVICE_NO (or POSTGUARD_ACTOR).")
+        acks = Acknowledgements(opened.registry, pack)
+        out.print(f"The policy in force: [bold]{escape(pack.version)}[/], SHA-256 {pack.sha256}")
+        given: dict[str, str] = {}
+        for item in answers or []:
+            question, sep, clause = item.partition("=")
+            if not sep:
+                fail(f"--answer takes QUESTION=CLAUSE, not '{item}'.")
+            given[question.strip()] = clause.strip()
+        questions = acks.quiz(member)
+        if questions and not given:
+            if not sys.stdin.isatty():
+                fail("the policy asks a quiz: answer it at a terminal, or give --answer QUESTION=CLAUSE.")
+            for n, q in enumerate(questions, 1):
+                out.print(f"\n[bold]Question {n}[/]: does this violate the policy, and if so which clause?")
+                out.print(f"  “{escape(q.example)}”")
+                for k, option in enumerate(q.options, 1):
+                    out.print(f"  {k}. {escape(option.label)}")
+                pick = str(typer.prompt("Your answer (number)")).strip()
+                while not (pick.isdigit() and 1 <= int(pick) <= len(q.options)):
+                    pick = str(typer.prompt(f"A number from 1 to {len(q.options)}")).strip()
+                given[q.id] = q.options[int(pick) - 1].value
+        row = acks.acknowledge(member, sha256=pack.sha256, answers=given)
+    when = f"{row.at:%Y-%m-%d %H:%M} UTC"
+    out.print(f"[green]{escape(member)} acknowledged {escape(row.pack_version)}[/] on {when}.")

@@ -77,6 +77,7 @@ class Opened:
             clauses=pack.covering(),
             governance=pack.governance,
             witness=build_witness(settings),
+            categories=tuple(c.id for c in pack.categories),
         )
         self.grants = Grants(self.registry, settings.keys_dir)
 

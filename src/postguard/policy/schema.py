@@ -7,6 +7,8 @@ an error that names the field (see :mod:`postguard.policy.loader`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from typing import Literal, get_args
 
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "CONCEPTS",
     "AccessRules",
+    "AcknowledgementRules",
     "ApprovalRules",
     "Category",
     "Clause",
@@ -29,6 +32,8 @@ __all__ = [
     "MediaRules",
     "PolicyInfo",
     "PolicyPack",
+    "PostLength",
+    "Quiz",
     "WorkflowRules",
 ]
 
@@ -80,6 +85,13 @@ class ClausePattern(_Strict):
     score: float = Field(0.9, ge=0.0, le=1.0)
     explanation: str = ""
     suggestion: str = ""
+    replacement: str | None = Field(
+        None,
+        min_length=1,
+        description="Words that may stand in place of whatever the regex matches, as they are "
+        "(offered as a one-step rewrite, 'Apply'); leave out when the fix needs judgement "
+        "(the suggestion stays advice).",
+    )
     context: str | None = Field(None, description="Regex that must also match somewhere in the post.")
     unless: str | None = Field(None, description="Regex that, matching anywhere in the post, turns it off.")
 
@@ -225,6 +237,29 @@ class Limits(_Strict):
         description="Longest a post may take to check; a post that takes longer is refused as "
         "unreadable (never allowed), and its check stops.",
     )
+    post_length: dict[str, PostLength] = Field(
+        default_factory=lambda: {
+            "mastodon": PostLength(characters=500, url_characters=23),
+            "bluesky": PostLength(characters=300),
+        },
+        description="The most characters a post may have on each platform, by the official "
+        "account's platform (mastodon, bluesky) or else its connector's kind (webhook). A draft "
+        "longer than its account's limit cannot be submitted or approved. No entry: no limit "
+        "beyond 64 KiB.",
+    )
+
+
+class PostLength(_Strict):
+    """How a platform counts a post, and the most it takes (characters: grapheme clusters)."""
+
+    characters: int = Field(ge=1, le=100_000, description="The most characters a post may have.")
+    url_characters: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="Each web address counts as this many characters, whatever its length "
+        "(Mastodon: 23); none: as many as it has.",
+    )
 
 
 class Governance(_Strict):
@@ -240,6 +275,20 @@ class Governance(_Strict):
         description="commissioner: only the Commissioner grants a privileged role (while there is "
         "none, an it_admin may grant the first); two-it-admins: one it_admin asks, a second confirms.",
     )
+    service_number: str = Field(
+        r"^[A-Z0-9][A-Z0-9-]{0,31}$",
+        description="The form of a service number (a regular expression a new member's number must "
+        "match in full): the shipped default takes capital letters, digits and hyphens, up to 32.",
+    )
+
+    @field_validator("service_number")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"service_number is not a regular expression: {exc}") from None
+        return value
 
 
 class ApprovalRules(_Strict):
@@ -271,6 +320,38 @@ class WorkflowRules(_Strict):
     )
 
 
+class Quiz(_Strict):
+    """A short quiz a member answers before acknowledging the pack, drawn from its clauses' examples."""
+
+    questions: int = Field(3, ge=1, le=20, description="Questions drawn for each member.")
+    pass_mark: int | None = Field(
+        None, ge=1, description="Correct answers needed to acknowledge (default: every question)."
+    )
+
+    @model_validator(mode="after")
+    def _mark_fits(self) -> Quiz:
+        if self.pass_mark is not None and self.pass_mark > self.questions:
+            raise ValueError(f"pass_mark ({self.pass_mark}) is more than questions ({self.questions})")
+        return self
+
+    @property
+    def needed(self) -> int:
+        """Correct answers needed to pass."""
+        return self.pass_mark if self.pass_mark is not None else self.questions
+
+
+class AcknowledgementRules(_Strict):
+    """Every member reads and acknowledges the pack in force; a new pack asks again."""
+
+    required_before_submit: bool = Field(
+        False, description="Refuse a member's submission until they have acknowledged the pack in force."
+    )
+    quiz: Quiz | None = Field(
+        None,
+        description="A quiz drawn from the clauses' examples, answered before acknowledging (none: no quiz).",
+    )
+
+
 class PolicyPack(_Strict):
     schema_version: Literal[1] = 1
     policy: PolicyInfo
@@ -285,6 +366,7 @@ class PolicyPack(_Strict):
     limits: Limits = Limits()
     governance: Governance = Governance()
     approval: ApprovalRules = ApprovalRules()
+    acknowledgement: AcknowledgementRules = AcknowledgementRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyPack:
@@ -311,7 +393,31 @@ class PolicyPack(_Strict):
             unknown = [c for c in rule.match.clauses if c not in known]
             if unknown:
                 raise ValueError(f"decision rule {rule.name!r} names unknown clause(s): {', '.join(unknown)}")
+        quiz = self.acknowledgement.quiz
+        examples = sum(len(c.violates) + len(c.does_not_violate) for c in self.clauses if c.enabled)
+        if quiz is not None and quiz.questions > examples:
+            raise ValueError(
+                f"acknowledgement.quiz asks {quiz.questions} questions, but the enabled clauses have "
+                f"only {examples} examples (violates, does_not_violate) to draw them from"
+            )
         return self
+
+    @property
+    def version(self) -> str:
+        """The pack's version for people: its title and date (what drafts record as their policy)."""
+        return f"{self.policy.title} ({self.policy.date.isoformat()})"
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the pack as loaded (canonical JSON of every field, ``extends`` resolved).
+
+        Any change to what the pack says, however small, changes it: an acknowledgement is
+        of this hash, so a new pack asks every member again.
+        """
+        canonical = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def clause(self, clause_id: str) -> Clause:
         for clause in self.clauses:

@@ -65,11 +65,19 @@ class Authorisations:
         if scope not in SCOPES:
             raise ValidationError(f"scope must be one of {', '.join(SCOPES)}, not '{scope}'.")
         if scope != "all" and not target.strip():
-            raise ValidationError(f"a '{scope}' authorisation needs its target: which {scope}.")
+            raise ValidationError(
+                f"a '{scope}' authorisation needs its target: which {scope}.", field="target"
+            )
+        if scope == "category" and target.strip().lower() not in self.registry.categories:
+            raise ValidationError(
+                f"'{target.strip()}' is not a site category of the policy pack; the categories are: "
+                f"{', '.join(self.registry.categories)}.",
+                field="target",
+            )
         if not reason.strip():
             raise ValidationError("an authorisation needs a reason.")
         start = parse_when(valid_from, "from") or utcnow()
-        end = parse_when(valid_until, "until")
+        end = parse_when(valid_until, "until", end=True)
         check_period(start, end)
         with self.registry.acting(actor, "authorisation.add") as (session, granter):
             row = Authorisation(

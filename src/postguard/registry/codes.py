@@ -69,7 +69,7 @@ def revise(
 def change_period(row: Authorisation | Permission, valid_until: str | None, reason: str | None) -> None:
     """A new end and/or reason for a grant; the end must still come after the start."""
     if valid_until is not None:
-        row.valid_until = parse_when(valid_until, "until")
+        row.valid_until = parse_when(valid_until, "until", end=True)
         check_period(row.valid_from, row.valid_until)
     if reason is not None:
         row.reason = reason.strip()

@@ -30,15 +30,18 @@ from postguard.registry.roles import ROLES  # re-exported: the roles a member ca
 
 __all__ = [
     "ROLES",
+    "Acknowledgement",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEntry",
     "Authorisation",
     "Base",
     "Computer",
+    "ComputerAddress",
     "Credential",
     "Dispute",
     "Draft",
+    "DraftSubmission",
     "Member",
     "OfficialAccount",
     "Permission",
@@ -106,6 +109,17 @@ class Computer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+class ComputerAddress(Base):
+    """One address or range (normalised) of an active department computer: the database itself
+    refuses a second active computer with the same address (the registry keeps this in step)."""
+
+    __tablename__ = "computer_address"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    computer_id: Mapped[int] = mapped_column(ForeignKey("computer.id"), index=True)
+    address: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class PersonalDevice(Base):
@@ -230,9 +244,25 @@ class Draft(Base):
     expires_at: Mapped[dt.datetime | None]
     scheduled_for: Mapped[dt.datetime | None]
     scheduled_by: Mapped[str] = mapped_column(String(64), default="")
+    #: The clauses of its findings as last checked, " A B " (for filtering in SQL; see Workflow._record).
+    clauses: Mapped[str] = mapped_column(String(1000), default="")
 
     author: Mapped[Member] = relationship()
     account: Mapped[OfficialAccount | None] = relationship()
+
+
+class DraftSubmission(Base):
+    """The text of a draft as it was submitted, once per submission (for what changed between them)."""
+
+    __tablename__ = "draft_submission"
+    __table_args__ = (UniqueConstraint("draft_id", "number", name="uq_draft_submission_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    device: Mapped[str] = mapped_column(String(128), default="")
+    at: Mapped[dt.datetime]
 
 
 class Review(Base):
@@ -346,6 +376,24 @@ class RoleRequest(Base):
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
     requested_by: Mapped[Member] = relationship(foreign_keys=[requested_by_id])
+
+
+class Acknowledgement(Base):
+    """A member's acknowledgement of one policy pack (by its SHA-256), with the quiz's result."""
+
+    __tablename__ = "acknowledgement"
+    __table_args__ = (UniqueConstraint("member_id", "pack_sha256", name="uq_acknowledgement_member_pack"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    pack_version: Mapped[str] = mapped_column(String(64))
+    pack_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime]
+    quiz_questions: Mapped[int] = mapped_column(Integer, default=0)
+    quiz_correct: Mapped[int] = mapped_column(Integer, default=0)
+    quiz_answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    member: Mapped[Member] = relationship()
 
 
 class AuditEntry(Base):

@@ -26,7 +26,7 @@ from postguard.errors import TooManyAttemptsError, ValidationError, WrongPassphr
 from postguard.keys import KeyName, PublicKey, SigningKey, load_public, load_signing
 from postguard.policy.schema import Concept
 from postguard.registry.codes import by_code, change_period, next_code, record_new, revise, revoke
-from postguard.registry.models import AuditEntry, Permission
+from postguard.registry.models import AuditEntry, Member, Permission
 from postguard.registry.service import Registry
 from postguard.registry.values import check_period, iso, parse_when, utcnow
 
@@ -208,7 +208,7 @@ class Permissions:
         if not reason.strip() or not text_.strip():
             raise ValidationError("a written permission needs its reason and its text.")
         start = parse_when(valid_from, "from") or utcnow()
-        end = parse_when(valid_until, "until")
+        end = parse_when(valid_until, "until", end=True)
         check_period(start, end)
         self._trusted_signer(key)
         with self.registry.acting(actor, "permission.add") as (session, issuer):
@@ -327,6 +327,29 @@ class Permissions:
                 verdict = judge(p, when, trusted, revoked_in_trail=p.code in gone)
                 rows.append({**permission_dict(p), "honoured": verdict.valid, "why": verdict.reason})
             return rows
+
+    def expiring(
+        self, member: str | None, *, days: int = 14, at: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Permissions not revoked whose ``valid_until`` falls in the next ``days`` days, soonest
+        first: those naming ``member``, or every one when ``member`` is None (the Commissioner's)."""
+        when = at or utcnow()
+        query = (
+            select(Permission)
+            .where(
+                Permission.revoked_at.is_(None),
+                Permission.valid_until.is_not(None),
+                Permission.valid_until >= when,
+                Permission.valid_until <= when + dt.timedelta(days=days),
+            )
+            .order_by(Permission.valid_until, Permission.id)
+        )
+        if member is not None:
+            query = query.where(
+                Permission.member_id.in_(select(Member.id).where(Member.service_number == member))
+            )
+        with self.registry.db.reading() as session:
+            return [permission_dict(p) for p in session.scalars(query)]
 
     def _witnessed(self) -> frozenset[str]:
         """Permissions the audit witness saw revoked (a revocation rewritten out of the database

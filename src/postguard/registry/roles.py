@@ -35,7 +35,13 @@ _TABLE: dict[str, frozenset[str]] = {
     # Reading the registry and the permissions.
     "registry.read": _OVERSIGHT,
     "permission.read": _OVERSIGHT,
+    # Every member reads the written permissions that name them (the page, the API, print, download).
+    "permission.read-own": ANYONE,
     "account.read": ANYONE,
+    # The policy in force: every member reads and acknowledges it; overseers see who has not.
+    "policy.read": ANYONE,
+    "policy.acknowledge": ANYONE,
+    "policy.unacknowledged": _OVERSIGHT,
     # Access decisions asked of the service (a proxy's token).
     "access.decide": frozenset({"it_admin"}),
     # The audit trail: read, verify, sign a checkpoint.
@@ -44,6 +50,8 @@ _TABLE: dict[str, frozenset[str]] = {
     "check.post": ANYONE,
     "draft": frozenset({"pio", "officer"}),
     "draft.read": ANYONE,
+    # Its author or a reviewer (the workflow checks which): see Workflow.withdraw.
+    "draft.withdraw": frozenset({"pio", "officer", "reviewer", "commissioner"}),
     "review": frozenset({"reviewer", "commissioner"}),
     "publish": frozenset({"pio", "reviewer", "commissioner"}),
     "publish.read": ANYONE,

@@ -14,13 +14,14 @@ described per table by a :class:`RecordKind`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,14 @@ from postguard.errors import AccessDeniedError, ConflictError, NoActorError, Not
 from postguard.policy.schema import Concept, Governance
 from postguard.registry.db import Database
 from postguard.registry.governance import check_roles
-from postguard.registry.models import Computer, Member, OfficialAccount, PersonalDevice, RoleRequest
+from postguard.registry.models import (
+    Computer,
+    ComputerAddress,
+    Member,
+    OfficialAccount,
+    PersonalDevice,
+    RoleRequest,
+)
 from postguard.registry.queries import RegistryQueries
 from postguard.registry.records import (
     ACCOUNTS,
@@ -44,7 +52,7 @@ from postguard.registry.records import (
     member_dict,
 )
 from postguard.registry.roles import allowed, needed
-from postguard.registry.values import parse_addresses, parse_roles, utcnow
+from postguard.registry.values import overlapping, parse_addresses, parse_roles, utcnow
 
 __all__ = [
     "Registry",
@@ -71,6 +79,13 @@ def _default_clauses() -> dict[Concept, str]:
     return default_pack().covering()
 
 
+def _default_categories() -> tuple[str, ...]:
+    """The shipped pack's site categories."""
+    from postguard.policy.loader import default_pack
+
+    return tuple(c.id for c in default_pack().categories)
+
+
 class Registry(RegistryQueries):
     """Members, devices, accounts (here) and grants (:mod:`postguard.registry.grants`).
 
@@ -86,8 +101,11 @@ class Registry(RegistryQueries):
         clauses: dict[Concept, str] | None = None,
         governance: Governance | None = None,
         witness: Witness | None = None,
+        categories: tuple[str, ...] | None = None,
     ) -> None:
         self.db = db
+        #: The pack's site categories (ids): what a category authorisation may name.
+        self.categories = categories if categories is not None else _default_categories()
         #: The audit witness outside the database (its revocations count as the trail's).
         self.witness = witness
         self.origin = origin
@@ -151,6 +169,7 @@ class Registry(RegistryQueries):
         actor: str | None,
         taken: Select[int],
         build: Callable[[Session, Member], T],
+        after: Callable[[Session, T], None] | None = None,
     ) -> T:
         action = f"{kind.noun}.add"
         with self.acting(actor, action) as (session, acting_member):
@@ -159,6 +178,8 @@ class Registry(RegistryQueries):
                 raise ConflictError(f"A {kind.what} '{kind.key(row)}' exists already.")
             session.add(row)
             session.flush()
+            if after is not None:
+                after(session, row)
             self.audit(
                 session,
                 AuditRecord(
@@ -204,10 +225,20 @@ class Registry(RegistryQueries):
 
         return apply
 
+    def _check_number(self, number: str) -> None:
+        """A new member's service number must have the form the pack's governance sets."""
+        if re.fullmatch(self.governance.service_number, number) is None:
+            raise ValidationError(
+                f"'{number}' is not a service number of the form the policy pack sets "
+                f"({self.governance.service_number}).",
+                field="service_number",
+            )
+
     # Bootstrap ----------------------------------------------------------------
 
     def bootstrap(self, *, service_number: str, name: str, rank: str = "", unit: str = "") -> Member:
         """The first member (it_admin), on an empty registry only."""
+        self._check_number(service_number)
         with self.db.session() as session:
             if session.scalar(select(Member.id).limit(1)) is not None:
                 raise ConflictError("The registry has members already; an it_admin adds more.")
@@ -239,6 +270,7 @@ class Registry(RegistryQueries):
         parsed = parse_roles(roles)
         number = service_number.strip()
         _no_nul(number, name, rank, unit)
+        self._check_number(number)
 
         def build(session: Session, acting: Member) -> Member:
             check_roles(session, self.governance, acting, None, [], parsed)
@@ -378,10 +410,11 @@ class Registry(RegistryQueries):
     ) -> Computer:
         tag = asset_tag.strip()
         if not tag:
-            raise ValidationError("a department computer needs an asset tag.")
+            raise ValidationError("a department computer needs an asset tag.", field="asset_tag")
         parsed = parse_addresses(addresses or [])
 
-        def build(_session: Session, _acting: Member) -> Computer:
+        def build(session: Session, _acting: Member) -> Computer:
+            _addresses_free(session, None, parsed)
             now = utcnow()
             return Computer(
                 asset_tag=tag,
@@ -393,7 +426,9 @@ class Registry(RegistryQueries):
                 updated_at=now,
             )
 
-        return self._add(COMPUTERS, actor, select(Computer.id).where(Computer.asset_tag == tag), build)
+        return self._add(
+            COMPUTERS, actor, select(Computer.id).where(Computer.asset_tag == tag), build, _keep_addresses
+        )
 
     def change_computer(self, actor: str | None, asset_tag: str, **changes: Any) -> Computer:
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -402,9 +437,15 @@ class Registry(RegistryQueries):
         if not changes:
             raise ValidationError("nothing to change: give a new host name, addresses or network.")
         verb = "revoke" if changes.get("active") is False else "change"
-        return self._change(
-            COMPUTERS, actor, lambda s: self.computer(s, asset_tag), self._setting(changes), verb=verb
-        )
+        plain = self._setting(changes)
+
+        def apply(session: Session, computer: Computer) -> None:
+            plain(session, computer)
+            if computer.active:
+                _addresses_free(session, computer.id, computer.addresses)
+            _keep_addresses(session, computer)
+
+        return self._change(COMPUTERS, actor, lambda s: self.computer(s, asset_tag), apply, verb=verb)
 
     def add_device(
         self, actor: str | None, *, identifier: str, owner: str, description: str = ""
@@ -503,6 +544,32 @@ class Registry(RegistryQueries):
             self._setting({"active": False}),
             verb="revoke",
         )
+
+
+def _addresses_free(session: Session, computer_id: int | None, addresses: list[str]) -> None:
+    """Refuse addresses (or ranges) that meet one of another active computer's."""
+    others = session.execute(
+        select(ComputerAddress.address, Computer.asset_tag)
+        .join(Computer, Computer.id == ComputerAddress.computer_id)
+        .where(ComputerAddress.computer_id != (computer_id if computer_id is not None else -1))
+    ).all()
+    for address in addresses:
+        for taken, tag in others:
+            if overlapping(address, taken):
+                same = "is" if address == taken else f"overlaps {taken}, which is"
+                raise ConflictError(
+                    f"{address} {same} an address of the active computer {tag}: two active computers "
+                    "cannot share an address.",
+                    field="addresses",
+                )
+
+
+def _keep_addresses(session: Session, computer: Computer) -> None:
+    """Make ``computer_address`` hold exactly this computer's addresses while it is active."""
+    session.execute(delete(ComputerAddress).where(ComputerAddress.computer_id == computer.id))
+    if computer.active:
+        session.add_all(ComputerAddress(computer_id=computer.id, address=a) for a in computer.addresses)
+    session.flush()
 
 
 def _no_nul(*values: str) -> None:

@@ -30,7 +30,7 @@ from postguard.web import pages
 from postguard.web.deps import SESSION_COOKIE, State, token_holder
 from postguard.web.pages import install_page_handlers, mount_static
 from postguard.web.problems import install_problem_handlers, problem
-from postguard.web.routes import access, audit, check, drafts, registry, session
+from postguard.web.routes import access, audit, check, drafts, policy, registry, session
 from postguard.workflow import Workflow
 from postguard.workflow.scheduler import Scheduler
 
@@ -181,7 +181,14 @@ def create_app(settings: Settings) -> FastAPI:
     db.require_current()
     pack = build_pack(settings)
     witness = build_witness(settings)
-    reg = Registry(db, origin="api", clauses=pack.covering(), governance=pack.governance, witness=witness)
+    reg = Registry(
+        db,
+        origin="api",
+        clauses=pack.covering(),
+        governance=pack.governance,
+        witness=witness,
+        categories=tuple(c.id for c in pack.categories),
+    )
     grants = Grants(reg, settings.keys_dir)
     checker = build_checker(settings, permissions=grants)
     log.info(
@@ -236,6 +243,7 @@ def create_app(settings: Settings) -> FastAPI:
         access.router,
         audit.router,
         registry.router,
+        policy.router,
         pages.router,
     ):
         app.include_router(router)

@@ -25,7 +25,7 @@ from postguard.errors import (
     ValidationError,
 )
 
-__all__ = ["install_problem_handlers", "problem"]
+__all__ = ["install_problem_handlers", "problem", "status_of"]
 
 _STATUS: list[tuple[type[PostguardError], int, str]] = [
     (TooManyAttemptsError, 429, "too-many-attempts"),
@@ -37,6 +37,11 @@ _STATUS: list[tuple[type[PostguardError], int, str]] = [
     (SigningKeyError, 422, "signing-key"),
     (DatabaseError, 503, "database-unavailable"),
 ]
+
+
+def status_of(exc: PostguardError) -> int:
+    """The HTTP status a postguard error answers with (500 for one not listed)."""
+    return next((status for cls, status, _kind in _STATUS if isinstance(exc, cls)), 500)
 
 
 def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> JSONResponse:

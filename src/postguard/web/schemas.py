@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from postguard.registry.roles import Role
+from postguard.registry.values import date_only, end_of_day
 
 __all__ = [
     "AccessDecideIn",
@@ -29,6 +30,23 @@ __all__ = [
     "ScheduleIn",
     "SubmitIn",
     "VerifyOut",
+]
+
+
+def _through_the_day(value: object) -> object:
+    """An end given as a date alone (``2027-06-30``) is the end of that day, 23:59:59.999999 UTC."""
+    day = date_only(value)
+    return end_of_day(day) if day is not None else value
+
+
+#: A grant's end: a date-time, or a date alone meaning through the end of that day (UTC).
+Until = Annotated[
+    dt.datetime | None,
+    BeforeValidator(_through_the_day),
+    Field(
+        description="The end: a date-time (no zone means UTC), or a date alone (YYYY-MM-DD) meaning "
+        "through the end of that day, 23:59:59.999999 UTC. Empty: until revoked."
+    ),
 ]
 
 
@@ -95,7 +113,13 @@ class DraftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=65_536)
-    account: str | None = Field(None, max_length=300, examples=["mastodon:@police@social.example"])
+    account: str | None = Field(
+        None,
+        max_length=300,
+        examples=["mastodon:@police@social.example"],
+        description="The official account it is published on (platform:handle), active and connected; "
+        "it must be set before the draft is submitted. On an edit, none keeps the account it has.",
+    )
     context: CheckContextIn | None = None
 
 
@@ -109,6 +133,15 @@ class DisputeIn(BaseModel):
     start: int | None = Field(
         None, ge=0, description="The finding's span start, when its clause has several."
     )
+
+
+class RewriteIn(BaseModel):
+    """Which finding's one-step rewrite (its ``replacement``) to put in place of its words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clause: str = Field(min_length=1, max_length=32, description="The clause id of the finding.")
+    start: int = Field(ge=0, description="The finding's span start.")
 
 
 class SubmitIn(BaseModel):
@@ -128,6 +161,12 @@ class ReturnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: str = Field(min_length=1, max_length=4000)
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=4000)
 
 
 _ID = Field(min_length=1, max_length=64)
@@ -164,7 +203,12 @@ class ComputerIn(BaseModel):
 
     asset_tag: str = _ID
     hostname: str = Field("", max_length=255)
-    addresses: list[str] = Field(default_factory=list, max_length=64)
+    addresses: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list,
+        max_length=64,
+        description="IPv4 or IPv6 addresses or CIDR ranges (10.20.0.42, 10.20.0.0/24), stored normalised; "
+        "no other active computer may have the same address or an overlapping range.",
+    )
     on_police_network: bool = True
 
 
@@ -186,7 +230,7 @@ class AuthorisationIn(BaseModel):
     scope: Literal["site", "category", "all"]
     target: str = Field("", max_length=255)
     valid_from: dt.datetime | None = None
-    valid_until: dt.datetime | None = None
+    valid_until: Until = None
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -200,7 +244,7 @@ class PermissionIn(BaseModel):
     device: str | None = Field(None, max_length=128)
     post: str = Field("", max_length=200, description="The draft or post it releases (confidential-release).")
     valid_from: dt.datetime | None = None
-    valid_until: dt.datetime | None = None
+    valid_until: Until = None
     reason: str = Field(min_length=1, max_length=2000)
     text: str = Field(min_length=1, max_length=8000, description="The permission's words, as signed.")
     passphrase: str = Field(

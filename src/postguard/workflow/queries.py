@@ -2,19 +2,115 @@
 
 from __future__ import annotations
 
+import builtins
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from postguard.errors import NotFoundError
-from postguard.registry.models import Draft, Member, Review
+from postguard.errors import NotFoundError, ValidationError
+from postguard.registry.models import Draft, DraftSubmission, Member, OfficialAccount, Review
 from postguard.registry.service import Registry
 from postguard.registry.values import iso
 from postguard.workflow.disputes import dispute_dict, disputes_of
 from postguard.workflow.states import STATES
 
-__all__ = ["DraftQueries", "draft_dict", "find_draft"]
+__all__ = ["PAGE_SIZE", "DraftFilter", "DraftPage", "DraftQueries", "draft_dict", "find_draft"]
+
+#: How many drafts a page of a list shows.
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class DraftFilter:
+    """What a list of drafts is narrowed to; every field is optional ("" or None: any).
+
+    ``text`` is searched in the post and its id; ``author`` is a service number;
+    ``account`` is ``platform:handle``; ``clause`` a clause of its findings;
+    ``since`` and ``until`` (inclusive, UTC days) bound the date the list is
+    about: when it was written (drafts) or submitted (the review queue).
+    """
+
+    text: str = ""
+    state: str = ""
+    author: str = ""
+    account: str = ""
+    clause: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        if self.state and self.state not in STATES:
+            raise ValidationError(f"state must be one of {', '.join(STATES)}.")
+        if self.since and self.until and self.since > self.until:
+            raise ValidationError("the date 'from' is after the date 'to'.")
+
+
+@dataclass(frozen=True)
+class DraftPage:
+    """One page of a filtered list: its rows, how many match in all, and which page it is."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    size: int = PAGE_SIZE
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pages", max(1, -(-self.total // self.size)))
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(query: Select[Any], wanted: DraftFilter, dated: Any) -> Select[Any]:
+    """``query`` narrowed in SQL to what ``wanted`` asks for; ``dated`` is the date column."""
+    if wanted.text.strip():
+        pattern = _like(wanted.text.strip().lower())
+        query = query.where(
+            or_(
+                func.lower(Draft.text).like(pattern, escape="\\"),
+                func.lower(Draft.code).like(pattern, escape="\\"),
+            )
+        )
+    if wanted.state:
+        query = query.where(Draft.state == wanted.state)
+    if wanted.author:
+        query = query.where(
+            Draft.author_id.in_(select(Member.id).where(Member.service_number == wanted.author))
+        )
+    if wanted.account:
+        platform, _, handle = wanted.account.partition(":")
+        query = query.where(
+            Draft.account_id.in_(
+                select(OfficialAccount.id).where(
+                    OfficialAccount.platform == platform, OfficialAccount.handle == handle
+                )
+            )
+        )
+    if wanted.clause.strip():
+        query = query.where(Draft.clauses.like(_like(f" {wanted.clause.strip()} "), escape="\\"))
+    if wanted.since:
+        query = query.where(dated >= dt.datetime.combine(wanted.since, dt.time(), dt.UTC))
+    if wanted.until:
+        query = query.where(
+            dated < dt.datetime.combine(wanted.until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        )
+    return query
+
+
+def _page_of(session: Session, query: Select[Any], page: int, extra: Any = None) -> DraftPage:
+    total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    drafts = session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = [draft_dict(d) if extra is None else {**draft_dict(d), **extra(d)} for d in drafts]
+    return DraftPage(rows, total, page)
 
 
 def draft_dict(d: Draft) -> dict[str, Any]:
@@ -35,6 +131,7 @@ def draft_dict(d: Draft) -> dict[str, Any]:
         "expires_at": iso(d.expires_at),
         "scheduled_for": iso(d.scheduled_for),
         "updated_at": iso(d.updated_at),
+        "created_at": iso(d.created_at),
     }
 
 
@@ -102,3 +199,39 @@ class DraftQueries:
             if state:
                 query = query.where(Draft.state == state)
             return [draft_dict(d) for d in session.scalars(query)]
+
+    def find(self, wanted: DraftFilter, *, page: int = 1) -> DraftPage:
+        """One page of the drafts ``wanted`` asks for, newest first (filtered and counted in SQL)."""
+        with self.registry.db.reading() as session:
+            query = _filtered(select(Draft), wanted, Draft.created_at).order_by(Draft.id.desc())
+            return _page_of(session, query, page)
+
+    def find_queue(self, reviewer: str, wanted: DraftFilter, *, page: int = 1) -> DraftPage:
+        """One page of ``reviewer``'s review queue (as :meth:`queue`), narrowed by ``wanted``."""
+        with self.registry.db.reading() as session:
+            me = self.registry.member(session, reviewer)
+            query = _filtered(
+                select(Draft).where(Draft.state == "submitted", Draft.author_id != me.id),
+                DraftFilter(**{**wanted.__dict__, "state": ""}),
+                Draft.submitted_at,
+            ).order_by(Draft.submitted_at, Draft.id)
+            mine = set(
+                session.scalars(
+                    select(Review.draft_id).where(Review.reviewer_id == me.id, Review.action == "approve")
+                )
+            )
+            return _page_of(session, query, page, lambda d: {"approved_by_me": d.id in mine})
+
+    def submissions(self, code: str) -> builtins.list[dict[str, Any]]:
+        """The text of each submission of draft ``code``, first to last."""
+        with self.registry.db.reading() as session:
+            draft = find_draft(session, code)
+            rows = session.scalars(
+                select(DraftSubmission)
+                .where(DraftSubmission.draft_id == draft.id)
+                .order_by(DraftSubmission.number)
+            )
+            return [
+                {"number": r.number, "text": r.text, "device": r.device or None, "at": iso(r.at)}
+                for r in rows
+            ]

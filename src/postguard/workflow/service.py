@@ -19,6 +19,10 @@ route or command:
   reviewer's recorded reason;
 - an account listed in the pack's ``workflow.second_approval_accounts`` needs
   two approvals by different reviewers;
+- a draft is submitted and approved only with an official account that can
+  publish (active and connected) and a text that fits its platform's
+  ``limits.post_length`` (:mod:`postguard.workflow.length`); a draft may be
+  saved with no account yet, and its author may set or change it while editing;
 - a submission not approved within ``workflow.approval_timeout_hours``
   expires, visibly (its state says so and the audit trail records it).
 
@@ -42,9 +46,11 @@ from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post, Report
 from postguard.errors import AccessDeniedError, ConflictError, NotFoundError, ValidationError
 from postguard.keys import load_public_if_present
+from postguard.registry.acknowledgements import require_acknowledged
 from postguard.registry.grants import Grants
-from postguard.registry.models import Dispute, Draft, Member, OfficialAccount, Review
+from postguard.registry.models import Dispute, Draft, DraftSubmission, Member, OfficialAccount, Review
 from postguard.registry.permissions import post_sha256
+from postguard.registry.roles import allowed
 from postguard.registry.service import Registry
 from postguard.registry.values import iso, utcnow
 from postguard.workflow.approval import (
@@ -58,6 +64,7 @@ from postguard.workflow.approval import (
 )
 from postguard.workflow.checking import check_with_registry
 from postguard.workflow.disputes import confirmed_keys
+from postguard.workflow.length import account_label, length_problem, publishable
 from postguard.workflow.queries import DraftQueries, draft_dict, find_draft
 from postguard.workflow.states import STATES, STEPS
 
@@ -113,16 +120,77 @@ class Workflow(DraftQueries):
             return draft
 
     def edit(
-        self, actor: str | None, code: str, *, text: str, context: dict[str, Any] | None = None
+        self,
+        actor: str | None,
+        code: str,
+        *,
+        text: str,
+        context: dict[str, Any] | None = None,
+        account: str | None = None,
     ) -> Draft:
+        """Change a draft's text (and its account, ``platform:handle``, when given), and check it again."""
         current = self.get(code)
         chosen = self._draft_context(context if context is not None else current["context"])
         report = self._check(text, chosen, author=current["author"], draft=code)
         with self._step(actor, "edit", code) as (session, draft, member):
             self._author_only(draft, member, "edit")
+            extra: dict[str, Any] = {}
+            if account:
+                was = account_label(draft.account) if draft.account else ""
+                draft.account = self._account(session, account)
+                if draft.account is not None and account_label(draft.account) != was:
+                    extra = {"account": account_label(draft.account), "account_was": was}
             draft.text, draft.state, draft.context = text, "checked", chosen.to_dict()
             self._record(draft, report)
-            self._audit(session, actor, "draft.edit", draft)
+            self._audit(session, actor, "draft.edit", draft, extra)
+            return draft
+
+    def apply_rewrite(self, actor: str | None, code: str, *, clause: str, start: int) -> Draft:
+        """Put a finding's one-step rewrite (its ``replacement``) in place of its words, and check again.
+
+        Only a finding that carries a ``replacement`` (a pattern's wording that may stand in
+        place of the match as it is) may be applied; a suggestion that is advice is not text.
+        The stored text must still hold the finding's words where it found them.
+        """
+        current = self.get(code)
+        found = [
+            f
+            for f in current["findings"]
+            if f["clause"] == clause and int(f["span"][0]) == start and f.get("replacement")
+        ]
+        if not found:
+            raise NotFoundError(
+                f"{code} has no finding under {clause} at {start} with a rewrite to apply "
+                "(a suggestion that is advice is not applied: edit the text yourself)."
+            )
+        finding = found[0]
+        begin, end = int(finding["span"][0]), int(finding["span"][1])
+        old = current["text"]
+        if old[begin:end] != finding["evidence"]:
+            raise ConflictError(f"{code} changed since it was checked; look at it again.")
+        text = old[:begin] + str(finding["replacement"]) + old[end:]
+        chosen = self._draft_context(current["context"])
+        report = self._check(text, chosen, author=current["author"], draft=code)
+        with self._step(actor, "edit", code) as (session, draft, member):
+            self._author_only(draft, member, "edit")
+            if draft.text != old:
+                raise ConflictError(f"{code} changed while the rewrite was applied; look at it again.")
+            draft.text, draft.state = text, "checked"
+            self._record(draft, report)
+            self._audit(
+                session,
+                actor,
+                "draft.edit",
+                draft,
+                {
+                    "rewrite": {
+                        "clause": clause,
+                        "span": [begin, end],
+                        "from": finding["evidence"],
+                        "to": finding["replacement"],
+                    }
+                },
+            )
             return draft
 
     def submit(self, actor: str | None, code: str, *, device: str) -> Draft:
@@ -146,6 +214,8 @@ class Workflow(DraftQueries):
         )
         with self._step(actor, "submit", code) as (session, draft, member):
             self._author_only(draft, member, "submit")
+            require_acknowledged(session, member, self.checker.pack, f"submitting {code}")
+            self._fits(draft, "submitted")
             if draft.text != current["text"]:
                 raise ConflictError(f"{code} changed while it was being submitted; submit it again.")
             now = utcnow()
@@ -158,7 +228,35 @@ class Workflow(DraftQueries):
                 else self.rules.approvals_required
             )
             self._record(draft, report)
+            session.add(
+                DraftSubmission(
+                    draft_id=draft.id,
+                    number=self._submission(session, draft),
+                    text=draft.text,
+                    device=draft.device,
+                    at=now,
+                )
+            )
             self._audit(session, actor, "draft.submit", draft)
+            return draft
+
+    def withdraw(self, actor: str | None, code: str, *, reason: str = "") -> Draft:
+        """Withdraw a draft that is not published, for good: its author or a reviewer may.
+
+        A withdrawn draft leaves the review queue and the schedule; no step starts
+        from ``withdrawn`` (:data:`~postguard.workflow.states.STEPS`), so it is never
+        edited, submitted, approved, scheduled or published again.
+        """
+        with self._step(actor, "withdraw", code) as (session, draft, member):
+            if draft.author_id != member.id and not allowed(member.roles, "review.approve"):
+                raise AccessDeniedError(
+                    f"only the author of {code} or a reviewer may withdraw it; "
+                    f"{member.service_number} is neither."
+                )
+            before = draft.state
+            draft.state, draft.scheduled_for, draft.scheduled_by = "withdrawn", None, ""
+            draft.updated_at = utcnow()
+            self._audit(session, actor, "draft.withdraw", draft, {"was": before, "reason": reason.strip()})
             return draft
 
     def approve(self, actor: str | None, code: str, *, reason: str = "", permission: str = "") -> Draft:
@@ -179,6 +277,7 @@ class Workflow(DraftQueries):
             self._refuse_if_expired(session, draft)
             if draft.text != current["text"] or draft.context != current["context"]:
                 raise ConflictError(f"{code} changed while it was being approved; look at it again.")
+            self._fits(draft, "approved")
             submission = self._submission(session, draft)
             confirmed = confirmed_keys(session, draft.id, submission)
             blocking = outstanding(self.checker.pack, report, confirmed)
@@ -396,6 +495,9 @@ class Workflow(DraftQueries):
                 for f in report.findings
                 if span_key(f.clause, f.start, f.end) not in approved | confirmed
             ]
+            too_long = length_problem(self.checker.pack, draft.text, draft.account) if draft.account else ""
+            if too_long:  # the pack in force now takes fewer characters on this platform
+                problems.append(too_long)
             if not problems:
                 return
             session.add(
@@ -590,9 +692,11 @@ class Workflow(DraftQueries):
 
     @staticmethod
     def _record(draft: Draft, report: Report) -> None:
-        data = report.to_dict()
+        data = report.to_dict(rewrites=True)  # a finding's one-step rewrite, where it has one
         data.pop("id", None)
         draft.report = data
+        found = sorted({str(f["clause"]) for f in data.get("findings", [])})
+        draft.clauses = f" {' '.join(found)} " if found else ""
         draft.policy_version = report.policy_version
         draft.updated_at = utcnow()
 
@@ -648,9 +752,20 @@ class Workflow(DraftQueries):
         return int(returns) + 1
 
     def _account(self, session: Session, account: str | None) -> OfficialAccount | None:
+        """The account a draft names (active and connected: :func:`publishable`), or None for none yet."""
         if not account:
             return None
         platform, _, handle = account.partition(":")
         if not handle:
             raise ValidationError(f"account '{account}' must be given as platform:handle.")
-        return self.registry.account(session, platform.strip().lower(), handle.strip())
+        return publishable(self.registry.account(session, platform.strip().lower(), handle.strip()))
+
+    def _fits(self, draft: Draft, done: str) -> None:
+        """Refuse a draft whose account cannot publish, or whose text is too long for it."""
+        try:
+            account = publishable(draft.account, draft.code)
+        except ValidationError as exc:
+            raise ValidationError(f"{draft.code} cannot be {done}: {exc}") from None
+        problem = length_problem(self.checker.pack, draft.text, account)
+        if problem:
+            raise ValidationError(f"{draft.code} cannot be {done}: {problem}")

@@ -8,6 +8,7 @@
     edit (author only, in checked or returned)            approved --publish--> published
                                                           approved --held at publication--> returned
 
+Any state but published may be withdrawn (by the author or a reviewer): withdrawn is final.
 A submission's findings may be disputed, and the disputes confirmed, while it is submitted.
 """
 
@@ -17,7 +18,16 @@ from dataclasses import dataclass
 
 __all__ = ["STATES", "STEPS", "Step"]
 
-STATES = ("checked", "submitted", "approved", "returned", "expired", "scheduled", "published")
+STATES = (
+    "checked",
+    "submitted",
+    "approved",
+    "returned",
+    "expired",
+    "scheduled",
+    "published",
+    "withdrawn",
+)
 
 
 @dataclass(frozen=True)
@@ -41,4 +51,10 @@ STEPS: dict[str, Step] = {
     "confirm-dispute": Step("review.confirm-dispute", ("submitted",), "confirmed"),
     "schedule": Step("publish.schedule", ("approved",), "scheduled"),
     "unschedule": Step("publish.unschedule", ("scheduled",), "taken off the schedule"),
+    # Withdrawn by its author or a reviewer: final; it is never submitted, approved or published.
+    "withdraw": Step(
+        "draft.withdraw",
+        ("checked", "submitted", "approved", "returned", "expired", "scheduled"),
+        "withdrawn",
+    ),
 }

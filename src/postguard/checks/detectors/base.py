@@ -49,6 +49,8 @@ class Pattern:
     context: str | None = None
     unless: str | None = None
     flags: int = re.IGNORECASE
+    #: Words that may stand in place of the match as they are (a one-step rewrite), if any.
+    replacement: str | None = None
 
     def compiled(self) -> tuple[Compiled[str], Compiled[str] | None, Compiled[str] | None]:
         """The regexes, compiled by the ``regex`` engine, which can stop a search at a time limit."""
@@ -94,7 +96,7 @@ class PatternDetector(Detector):
                     del own[entry.id]
             elif entry.enabled:
                 fields = (entry.score, entry.explanation, entry.suggestion, entry.context, entry.unless)
-                chosen.append(Pattern(entry.id, entry.regex, *fields))
+                chosen.append(Pattern(entry.id, entry.regex, *fields, replacement=entry.replacement))
         self._compiled = [(p, *p.compiled()) for p in (*chosen, *own.values())]
 
     @property
@@ -135,6 +137,7 @@ class PatternDetector(Detector):
             score=score,
             explanation=f"{explanation.rstrip('.')} (matched a known phrase).",
             suggestion=pattern.suggestion or self.policy_clause.suggestion,
+            replacement=pattern.replacement,
             source="pattern",
             rule=pattern.id,
             trace=trace or f"pattern {pattern.id} ({pattern.score:.2f})",
@@ -145,7 +148,7 @@ class PatternDetector(Detector):
 
 
 #: What a pack may change of a detector's own pattern.
-_CHANGEABLE = frozenset({"score", "explanation", "suggestion", "context", "unless"})
+_CHANGEABLE = frozenset({"score", "explanation", "suggestion", "context", "unless", "replacement"})
 
 REGISTRY: dict[str, type[Detector]] = {}
 D = TypeVar("D", bound=type[Detector])

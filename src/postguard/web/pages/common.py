@@ -169,6 +169,22 @@ def check_csrf(viewer: Viewer, token: str) -> None:
         )
 
 
+def _acknowledge_due(request: Request, viewer: Viewer | None) -> str:
+    """For the banner: "required" or "due" while the viewer has not acknowledged the pack in
+    force ("required": the pack holds up their submissions until they do), else ""."""
+    if viewer is None:
+        return ""
+    from postguard.registry.acknowledgements import Acknowledgements
+
+    state = request.app.state.postguard
+    try:
+        if Acknowledgements(state.registry, state.checker.pack).has_acknowledged(viewer.number):
+            return ""
+    except PostguardError:
+        return ""  # the page says what went wrong; the banner is not the place
+    return "required" if state.checker.pack.acknowledgement.required_before_submit else "due"
+
+
 def render(
     request: Request, name: str, viewer: Viewer | None, status: int = 200, **values: Any
 ) -> HTMLResponse:
@@ -183,6 +199,7 @@ def render(
         clause_names={c.id: pack.label(c.id) for c in pack.clauses},
         clause_colours={c.id: c.colour or "#777777" for c in pack.clauses},
         policy=f"{pack.policy.title} of {pack.policy.date:%d %B %Y}",
+        acknowledge_due=_acknowledge_due(request, viewer),
         **values,
     )
     response = HTMLResponse(page, status_code=status)
@@ -216,3 +233,87 @@ def install_page_handlers(app: FastAPI) -> None:
     @app.exception_handler(RefusedError)
     async def _refused(request: Request, exc: RefusedError) -> Response:
         return render(request, "error.html", None, status=403, title="Not allowed", message=exc.message)
+
+    _people_see_pages(app)
+
+
+#: What a person is told for each status a page route may end in (the API keeps problem details).
+_PAGE_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "You may not do this."),
+    404: ("Not found", "There is no page at this address."),
+    405: (
+        "Not allowed here",
+        "This address does not take that kind of request: use the page's own links and forms.",
+    ),
+    409: ("Conflict", "That conflicts with a record that exists."),
+    413: ("Too large", "What was sent is too large."),
+    422: ("Not accepted", "Some of what was sent is not valid: go back, check the form and try again."),
+    429: ("Too many attempts", "Too many attempts: wait a while and try again."),
+    500: (
+        "Something went wrong",
+        "The service could not finish this: nothing was changed. Try again, or tell IT.",
+    ),
+    503: ("Unavailable", "The service cannot reach its database just now: try again shortly."),
+}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+
+def error_page(request: Request, status: int, message: str = "") -> HTMLResponse:
+    """The HTML error page for ``status``: what went wrong, in words, and a way back."""
+    title, default = _PAGE_ERRORS.get(status, ("Error", "The request could not be completed."))
+    return render(request, "error.html", None, status=status, title=title, message=message or default)
+
+
+def _people_see_pages(app: FastAPI) -> None:
+    """For page routes (not under ``/api/``), errors are pages; the API's handlers stay as they are.
+
+    The problem-detail handlers installed before this are kept and called for ``/api/`` paths.
+    """
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from postguard.web.problems import status_of
+
+    api = dict(app.exception_handlers)
+
+    async def _delegate(request: Request, exc: Exception, kind: Any) -> Response:
+        handler = api.get(kind)
+        if handler is None:
+            raise exc
+        answer = handler(request, exc)
+        return await answer if hasattr(answer, "__await__") else answer  # type: ignore[no-any-return]
+
+    @app.exception_handler(PostguardError)
+    async def _postguard(request: Request, exc: PostguardError) -> Response:
+        if _is_api(request):
+            return await _delegate(request, exc, PostguardError)
+        return error_page(request, status_of(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return await _delegate(request, exc, RequestValidationError)
+        fields = sorted({str(e.get("loc", ("", ""))[-1]) for e in exc.errors() if e.get("loc")})
+        extra = f" (check: {', '.join(fields)})" if fields else ""
+        return error_page(request, 422, _PAGE_ERRORS[422][1] + extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request):
+            return await _delegate(request, exc, StarletteHTTPException)
+        response = error_page(request, exc.status_code)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        if _is_api(request):
+            from postguard.web.problems import problem
+
+            return problem(500, "internal", "Internal error", "The service could not finish the request.")
+        return error_page(request, 500)

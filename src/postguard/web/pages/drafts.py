@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 
 from postguard.errors import PostguardError, ValidationError
 from postguard.web.deps import ServiceDep, State
 from postguard.web.pages.common import ViewerDep, act, back, check_csrf, needs, render
+from postguard.web.pages.listing import filter_from, page_links, people, with_time_left
+from postguard.web.textdiff import word_diff
 from postguard.workflow import STATES
+from postguard.workflow.length import destinations, measure
 from postguard.workflow.publish import publications, publish
+from postguard.workflow.queries import DraftPage
+from postguard.workflow.states import STEPS
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,12 +44,18 @@ def _devices_of(state: State, number: str) -> list[tuple[str, str]]:
     return computers + own
 
 
+def _editor(state: State, text: str, account: str | None) -> dict[str, Any]:
+    """What the editor shows (``_editor.html``): the accounts a draft may name, the one chosen,
+    and the text counted as that account's platform counts it."""
+    accounts = destinations(state.registry, state.workflow.checker.pack)
+    chosen = next((a for a in accounts if a["value"] == account), None)
+    return {"accounts": accounts, "chosen": account or "", "measured": measure(text, chosen)}
+
+
 @router.get("/compose")
 def compose_page(request: Request, state: ServiceDep, viewer: ViewerDep) -> HTMLResponse:
     needs(state, viewer, request, "draft.create")
-    return render(
-        request, "compose.html", viewer, draft=None, accounts=state.registry.accounts(active_only=True)
-    )
+    return render(request, "compose.html", viewer, draft=None, **_editor(state, "", ""))
 
 
 @router.post("/compose")
@@ -60,16 +73,45 @@ def compose_form(
     except PostguardError as exc:
         return render(
             request, "compose.html", viewer, status=422, error=str(exc), draft=None, text=text_,
-            accounts=state.registry.accounts(active_only=True),
+            **_editor(state, text_, account),
         )  # fmt: skip
     return back(f"/drafts/{draft.code}", ok=f"Draft {draft.code} saved and checked.")
 
 
 @router.get("/drafts")
-def drafts_page(request: Request, state: ServiceDep, viewer: ViewerDep, mine: int = 0) -> HTMLResponse:
-    wanted = request.query_params.get("state", "")
-    rows = state.workflow.list(wanted if wanted in STATES else None, author=viewer.number if mine else None)
-    return render(request, "drafts.html", viewer, drafts=rows[::-1], states=STATES, wanted=wanted, mine=mine)
+def drafts_page(
+    request: Request, state: ServiceDep, viewer: ViewerDep, mine: int = 0, page: int = 1
+) -> HTMLResponse:
+    wanted, given, problem = filter_from(request)
+    if mine and not wanted.author:  # the older "only mine" link
+        wanted, given = replace(wanted, author=viewer.number), {**given, "author": viewer.number}
+    found = state.workflow.find(wanted, page=page)
+    return _list_page(request, state, viewer, "drafts.html", found, given, problem)
+
+
+def _list_page(
+    request: Request,
+    state: State,
+    viewer: ViewerDep,
+    template: str,
+    found: DraftPage,
+    given: dict[str, str],
+    problem: str,
+) -> HTMLResponse:
+    """A filtered, paginated list of drafts (the drafts page or the review queue)."""
+    return render(
+        request,
+        template,
+        viewer,
+        error=problem,
+        drafts=with_time_left(found.rows),
+        found=found,
+        links=page_links(request.url.path, given, found),
+        given=given,
+        states=STATES,
+        people=people(state),
+        accounts=state.registry.accounts(),
+    )
 
 
 @router.get("/drafts/{code}")
@@ -79,6 +121,7 @@ def draft_page(request: Request, code: str, state: ServiceDep, viewer: ViewerDep
     except PostguardError as exc:
         return render(request, "error.html", viewer, status=404, title="Not found", message=str(exc))
     published = publications(state.registry, draft=code)
+    findings = _distinct(draft["findings"])
     pack = state.workflow.checker.pack
     released = pack.released_by_permission
     return render(
@@ -86,14 +129,76 @@ def draft_page(request: Request, code: str, state: ServiceDep, viewer: ViewerDep
         "draft.html",
         viewer,
         draft=draft,
+        people=people(state),
+        changes=_changes(state, draft),
+        findings=findings,
+        underlined=_underlined(draft["text"], findings),
+        permissions_used=sorted(
+            {p for r in draft["reviews"] if r["permission"] for p in str(r["permission"]).split(",") if p}
+        ),
+        may_withdraw=draft["state"] in STEPS["withdraw"].starts_from
+        and (draft["author"] == viewer.number or viewer.may("review.approve")),
         blocking=state.workflow.standing(draft),
         disputable=state.workflow.disputable(draft),
         releasable=any(i["clause"] in released for i in (*draft["findings"], *draft["advice"])),
         publication=published[0] if published else None,
         devices=_devices_of(state, viewer.number) if draft["author"] == viewer.number else [],
-        accounts=state.registry.accounts(active_only=True),
+        **_editor(state, draft["text"], draft["account"]),
         mine=draft["author"] == viewer.number,
     )
+
+
+def _distinct(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each finding once (one clause at one span), in the order of the text."""
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for f in sorted(findings, key=lambda f: list(f.get("span") or [0, 0])):
+        span = list(f.get("span") or [0, 0])
+        key = (str(f["clause"]), int(span[0]), int(span[-1]))
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _underlined(text_: str, findings: list[dict[str, Any]]) -> Markup:
+    """The post with each finding's words underlined, linked to its entry in the list below
+    (numbered as there), so that each finding is explained once, in the list."""
+    out, at = [], 0
+    for number, f in enumerate(findings, start=1):
+        span = f.get("span")
+        if not isinstance(span, list) or len(span) != 2:
+            continue
+        start, end = max(int(span[0]), at), min(int(span[1]), len(text_))
+        if end <= start:
+            continue
+        out.append(escape(text_[at:start]))
+        out.append(
+            Markup(
+                '<a class="violation-ref" href="#finding-{0}" aria-label="finding {0}: {1}">'
+                '<mark class="violation" data-clause="{1}">{2}</mark><sup>{0}</sup></a>'
+            ).format(number, f["clause"], text_[start:end])
+        )
+        at = end
+    out.append(escape(text_[at:]))
+    return Markup("").join(out)
+
+
+def _changes(state: State, draft: dict[str, Any]) -> dict[str, Any] | None:
+    """What changed between the previous submission's text and now, or None (nothing to compare).
+
+    Now is the text as it stands: if it is still the last submission's (in review or past it),
+    the submission before that is compared with it; if the author edited it since, the last
+    submission is.
+    """
+    submitted = state.workflow.submissions(draft["id"])
+    if not submitted:
+        return None
+    last = submitted[-1]
+    base = last if last["text"] != draft["text"] else (submitted[-2] if len(submitted) > 1 else None)
+    if base is None or base["text"] == draft["text"]:
+        return None
+    return {"since": base, "diff": word_diff(base["text"], draft["text"])}
 
 
 @router.post("/drafts/{code}/{step}")
@@ -112,6 +217,8 @@ def draft_step(
     at: Annotated[str, Form(max_length=40)] = "",
     finding: Annotated[str, Form(max_length=64)] = "",
     dispute: Annotated[int, Form(ge=0)] = 0,
+    account: Annotated[str, Form(max_length=300)] = "",
+    rewrite: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     check_csrf(viewer, csrf_token)
     flow, me, url = state.workflow, viewer.number, f"/drafts/{code}"
@@ -134,8 +241,15 @@ def draft_step(
             raise ValidationError("choose the finding you dispute.")
         flow.dispute(me, code, clause=clause, reason=reason, start=int(start))
 
+    def do_rewrite() -> None:
+        clause, _, start = rewrite.partition("@")
+        if not clause or not start.isdigit():
+            raise ValidationError("choose the rewrite to apply.")
+        flow.apply_rewrite(me, code, clause=clause, start=int(start))
+
     steps: dict[str, tuple[str, Callable[[], object]]] = {
-        "edit": ("Saved and checked again.", lambda: flow.edit(me, code, text=text_)),
+        "edit": ("Saved and checked again.", lambda: flow.edit(me, code, text=text_, account=account)),
+        "rewrite": ("Rewrite applied, saved and checked again.", do_rewrite),
         "submit": ("Submitted for review.", lambda: flow.submit(me, code, device=device)),
         "approve": ("Approved.", lambda: flow.approve(me, code, reason=reason, permission=permission)),
         "return": ("Returned to its author.", lambda: flow.return_(me, code, comment=comment)),
@@ -144,6 +258,7 @@ def draft_step(
         "publish": ("Published.", do_publish),
         "schedule": ("Scheduled.", do_schedule),
         "unschedule": ("Taken off the schedule.", lambda: flow.unschedule(me, code)),
+        "withdraw": ("Withdrawn: it will not be published.", lambda: flow.withdraw(me, code, reason=reason)),
     }
     if step not in steps:
         return render(request, "error.html", viewer, status=404, title="Not found", message="No such step.")
@@ -152,7 +267,9 @@ def draft_step(
 
 
 @router.get("/review")
-def review_page(request: Request, state: ServiceDep, viewer: ViewerDep) -> HTMLResponse:
+def review_page(request: Request, state: ServiceDep, viewer: ViewerDep, page: int = 1) -> HTMLResponse:
     needs(state, viewer, request, "review.queue")
-    queue: list[dict[str, Any]] = state.workflow.queue(viewer.number)
-    return render(request, "review.html", viewer, queue=queue)
+    wanted, given, problem = filter_from(request)
+    given["state"] = ""  # the queue is the submissions waiting: no other state
+    found = state.workflow.find_queue(viewer.number, wanted, page=page)
+    return _list_page(request, state, viewer, "review.html", found, given, problem)

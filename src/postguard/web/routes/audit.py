@@ -23,9 +23,14 @@ def audit_search(
     action: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
+    """The newest ``limit`` entries that match, newest first (as the audit page and
+    ``postguard audit show`` list them)."""
     when = since if since is None or since.tzinfo else since.replace(tzinfo=dt.UTC)
     with state.registry.db.reading() as session:
-        return list(entries(session, since=when, actor=actor, clause=clause, action=action, limit=limit))
+        found = entries(
+            session, since=when, actor=actor, clause=clause, action=action, limit=limit, newest_first=True
+        )
+        return list(found)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from postguard.checks.types import Context, Post
@@ -17,7 +17,10 @@ router = APIRouter(prefix="/api/v1", tags=["check"])
 
 @router.post("/check", summary="Check a post against every clause")
 async def check_post(
-    body: CheckIn, state: ServiceDep, caller: Annotated[TokenHolder, require("check.post")]
+    body: CheckIn,
+    state: ServiceDep,
+    caller: Annotated[TokenHolder, require("check.post")],
+    rewrites: Annotated[bool, Query(description="Add each finding's one-step replacement, if any.")] = False,
 ) -> dict[str, Any]:
     """The contract's output line: decision, findings (and advice), for the post given.
 
@@ -25,9 +28,11 @@ async def check_post(
     release in force for the caller (or no one in particular) and this very post (the
     SHA-256 of its text and attachments). The check runs in the worker threads, never on
     the event loop, so a long post does not hold up any other request; the pack's
-    ``limits.check_seconds`` bounds it.
+    ``limits.check_seconds`` bounds it. With ``?rewrites=true`` a finding whose pattern
+    gives a wording that may stand in place of its words as they are carries it as
+    ``replacement`` (the compose page's "Apply"); without, the answer is exactly the contract's.
     """
     context = Context.from_dict(body.context.model_dump() if body.context else None)
     checker = state.checker.with_permissions(state.grants.resolver(member=caller.service_number))
     report = await run_in_threadpool(checker.check_post, Post(body.text, context))
-    return report.to_dict(body.id)
+    return report.to_dict(body.id, rewrites=rewrites)

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Query
 from postguard.errors import ValidationError
 from postguard.registry.tokens import TokenHolder
 from postguard.web.deps import ServiceDep, require
-from postguard.web.schemas import ApproveIn, DisputeIn, DraftIn, ReturnIn, ScheduleIn, SubmitIn
+from postguard.web.schemas import (
+    ApproveIn,
+    DisputeIn,
+    DraftIn,
+    ReturnIn,
+    RewriteIn,
+    ScheduleIn,
+    SubmitIn,
+    WithdrawIn,
+)
 from postguard.workflow import STATES
 from postguard.workflow.publish import publication_dict, publications, publish
 
@@ -17,6 +26,7 @@ router = APIRouter(prefix="/api/v1/drafts", tags=["workflow"])
 AuthorDep = Annotated[TokenHolder, require("draft.create")]
 ReviewerDep = Annotated[TokenHolder, require("review.approve")]
 PublisherDep = Annotated[TokenHolder, require("publish.send")]
+WithdrawerDep = Annotated[TokenHolder, require("draft.withdraw")]
 
 
 @router.post("", status_code=201, summary="Write a draft (it is checked at once)")
@@ -53,7 +63,18 @@ def edit_draft(code: str, body: DraftIn, state: ServiceDep, caller: AuthorDep) -
         code,
         text=body.text,
         context=body.context.model_dump() if body.context else None,
+        account=body.account,
     )
+    return state.workflow.get(code)
+
+
+@router.post("/{code}/rewrites", summary="Apply a finding's one-step rewrite (its author, while editable)")
+def apply_rewrite(code: str, body: RewriteIn, state: ServiceDep, caller: AuthorDep) -> dict[str, Any]:
+    """Put the finding's ``replacement`` in place of its words; the draft is checked again.
+
+    Only a finding that has a ``replacement`` may be applied (its suggestion otherwise is advice).
+    """
+    state.workflow.apply_rewrite(caller.service_number, code, clause=body.clause, start=body.start)
     return state.workflow.get(code)
 
 
@@ -87,6 +108,15 @@ def confirm_dispute(code: str, dispute: int, state: ServiceDep, caller: Reviewer
 @router.post("/{code}/return", summary="Return a submission to its author with a comment")
 def return_draft(code: str, body: ReturnIn, state: ServiceDep, caller: ReviewerDep) -> dict[str, Any]:
     state.workflow.return_(caller.service_number, code, comment=body.comment)
+    return state.workflow.get(code)
+
+
+@router.post("/{code}/withdraw", summary="Withdraw a draft that is not published (its author or a reviewer)")
+def withdraw_draft(
+    code: str, state: ServiceDep, caller: WithdrawerDep, body: WithdrawIn | None = None
+) -> dict[str, Any]:
+    """For good: a withdrawn draft is never submitted, approved, scheduled or published."""
+    state.workflow.withdraw(caller.service_number, code, reason=body.reason if body else "")
     return state.workflow.get(code)
 
 

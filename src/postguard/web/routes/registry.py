@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from postguard.registry.grants import permission_dict
+from postguard.registry.roles import allowed
 from postguard.registry.service import computer_dict, device_dict, member_dict
 from postguard.registry.tokens import TokenHolder
 from postguard.web.deps import ServiceDep, require
@@ -34,6 +35,7 @@ ComputerWriterDep = Annotated[TokenHolder, require("computer.add")]
 DeviceWriterDep = Annotated[TokenHolder, require("device.add")]
 GranterDep = Annotated[TokenHolder, require("authorisation.add")]
 CommissionerDep = Annotated[TokenHolder, require("permission.add")]
+PermissionReaderDep = Annotated[TokenHolder, require("permission.read-own")]
 
 
 # Members ----------------------------------------------------------------------
@@ -166,12 +168,13 @@ def _with_verdict(state: ServiceDep, row: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(
-    "/permissions",
-    dependencies=[require("permission.read")],
-    summary="Written permissions, with whether honoured",
+    "/permissions", summary="Written permissions, with whether honoured (overseers: all; others: their own)"
 )
-def list_permissions(state: ServiceDep) -> list[dict[str, Any]]:
-    return state.grants.list_judged()
+def list_permissions(state: ServiceDep, caller: PermissionReaderDep) -> list[dict[str, Any]]:
+    rows = state.grants.list_judged()
+    if allowed(caller.roles, "permission.read"):
+        return rows
+    return [r for r in rows if r.get("member") == caller.service_number]
 
 
 @router.post(
@@ -196,11 +199,14 @@ def add_permission(body: PermissionIn, state: ServiceDep, caller: CommissionerDe
     return _with_verdict(state, permission_dict(row))
 
 
-@router.get(
-    "/permissions/{code}", dependencies=[require("permission.read")], summary="One written permission"
-)
-def get_permission(code: str, state: ServiceDep) -> dict[str, Any]:
-    return _with_verdict(state, state.grants.get_permission(code)[1])
+@router.get("/permissions/{code}", summary="One written permission (overseers: any; others: their own)")
+def get_permission(
+    code: str, request: Request, state: ServiceDep, caller: PermissionReaderDep
+) -> dict[str, Any]:
+    row = state.grants.get_permission(code)[1]
+    if row.get("member") != caller.service_number:
+        require("permission.read").dependency(request, caller, state)  # refused and audited, or on
+    return _with_verdict(state, row)
 
 
 @router.post("/permissions/{code}/revoke", summary="Revoke a written permission (commissioner)")
