@@ -13,7 +13,7 @@ help:  ## List the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,media]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
 run: $(STAMP)  ## Set up .venv, a demo department on SQLite (demo/) with a fake Mastodon, and start the service (ports: PORT=8400, POSTGUARD_DEMO_MASTODON_PORT=8401)

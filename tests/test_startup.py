@@ -322,7 +322,7 @@ def _cli(world: World, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     monkeypatch.setenv("POSTGUARD_KEYS_DIR", str(world.keys_dir))
     result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # what scripts read; log lines go to stderr
 
 
 def _all_seqs(world: World) -> list[int]:

@@ -267,6 +267,7 @@ def serve(folder: Path) -> None:
         POSTGUARD_DEPARTMENT_PASSPHRASE=DEMO_PASSPHRASE,
         POSTGUARD_AUDIT_WITNESS=str(folder / "audit-witness.jsonl"),
         POSTGUARD_AUDIT_SPOOL=str(folder / "audit-spool.jsonl"),
+        POSTGUARD_MEDIA_ROOT=str(folder / "media"),  # uploaded photos and videos, by SHA-256
     )
     print(
         f"Fake Mastodon (demo only) on {fake.url}/ : what the demo publishes lands there "

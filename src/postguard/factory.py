@@ -47,11 +47,21 @@ def build_scorer(settings: Settings) -> Scorer | None:
     return _scorer(settings.scorer, settings.model.resolve() if settings.model else None)
 
 
-def build_checker(settings: Settings, *, permissions: PermissionResolver | None = None) -> Checker:
-    """The checker for the configured pack and scorer; ``permissions`` judges claimed permissions."""
-    from postguard.checks.engine import Checker
+def build_checker(
+    settings: Settings, *, permissions: PermissionResolver | None = None, files: bool = True
+) -> Checker:
+    """The checker for the configured pack and scorer; ``permissions`` judges claimed permissions.
 
-    return Checker(build_pack(settings), build_scorer(settings), permissions)
+    It looks at attached photos and videos (:mod:`postguard.media.inspect`): uploads named
+    ``sha256:HEX`` in ``settings.media_root``, and, with ``files`` (the CLI, not the service),
+    an attachment that names a file on this machine. Other names are judged by the name.
+    """
+    from postguard.checks.engine import Checker
+    from postguard.media.inspect import load_inspector
+
+    pack = build_pack(settings)
+    media = load_inspector(pack, None, store=settings.media_root, files=files)
+    return Checker(pack, build_scorer(settings), permissions, media)
 
 
 def build_witness(settings: Settings) -> Witness | None:

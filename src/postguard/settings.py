@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         "the trail when it can be again).",
     )
 
+    media_root: Path = Field(
+        Path("postguard-media"),
+        description="Folder of uploaded photos and videos (POST /api/v1/media, the compose page), kept "
+        "by SHA-256: an attachment given as sha256:HEX is read from here (needs postguard[media]).",
+    )
+
     def department_secret(self) -> str | None:
         """The department key's passphrase from the environment or the credentials file, if given."""
         if self.department_passphrase is not None:

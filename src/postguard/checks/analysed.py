@@ -28,6 +28,8 @@ class AnalysedPost:
     cache: dict[str, Any] = field(default_factory=dict)
     #: ``time.monotonic()`` by which the check must end (patterns are searched with what is left).
     deadline: float = math.inf
+    #: Attachments an inspector looked at (so they are not also judged by their names).
+    inspected: frozenset[str] = frozenset()
 
     def time_left(self) -> float:
         """Seconds left for this check; raises :class:`CheckTimeoutError` when none are."""

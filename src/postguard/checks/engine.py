@@ -13,18 +13,20 @@ without one, a claim is taken at face value (contract.md).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from postguard.checks import detectors as _builtin  # noqa: F401  (registers the built-ins)
 from postguard.checks.analysed import AnalysedPost
+from postguard.checks.attachments import AttachmentInspector
 from postguard.checks.decide import decide
 from postguard.checks.detectors.base import Detector, PatternDetector, detector_for
 from postguard.checks.scoring import Scorer
 from postguard.checks.types import Context, Finding, Post, Report
 from postguard.policy.schema import PolicyPack
 
-__all__ = ["Checker", "PermissionResolver"]
+__all__ = ["Checker", "MediaPermissionResolver", "PermissionResolver"]
 
 
 class PermissionResolver(Protocol):
@@ -32,6 +34,15 @@ class PermissionResolver(Protocol):
 
     def check_permission(self, permission_id: str, post: Post) -> tuple[bool, str]:
         """``(valid, reason)`` for ``permission_id`` as claimed for ``post``."""
+        ...
+
+
+@runtime_checkable
+class MediaPermissionResolver(PermissionResolver, Protocol):
+    """A resolver that can also say whether a permission names one attached file by its SHA-256."""
+
+    def check_media_permission(self, permission_id: str, post: Post, sha256: str) -> tuple[bool, str]:
+        """``(valid, reason)`` for ``permission_id`` as claimed for the file ``sha256`` of ``post``."""
         ...
 
 
@@ -54,10 +65,12 @@ class Checker:
         pack: PolicyPack,
         scorer: Scorer | None,
         permissions: PermissionResolver | None = None,
+        media: AttachmentInspector | None = None,
     ) -> None:
         self.pack = pack
         self.scorer = scorer
         self.permissions = permissions
+        self.media = media
         self.releasable = pack.clause_for("confidential-material")
         self.detectors: list[Detector] = []
         for clause in pack.content_clauses:
@@ -84,20 +97,45 @@ class Checker:
         ctx = context if isinstance(context, Context) else Context.from_dict(context)
         return self.check_post(Post(text, ctx))
 
+    def with_media(self, media: AttachmentInspector | None) -> Checker:
+        """The same checker looking at attachments with ``media`` (None: by their names only)."""
+        twin = object.__new__(Checker)
+        twin.__dict__.update(self.__dict__)
+        twin.media = media
+        return twin
+
     def check_post(self, post: Post) -> Report:
         if not post.context.represents_department:
             return Report("allow", policy_version=self.policy_version)
         analysed = AnalysedPost(post, deadline=time.monotonic() + self.pack.limits.check_seconds)
         found: list[Finding] = []
+        seen: list[Finding] = []
+        if self.media is not None and post.context.attachments:
+            taken = frozenset(a for a in post.context.attachments if self.media.takes(a))
+            analysed.inspected = taken
+            for name in sorted(taken):
+                seen.extend(self.media.inspect(name, self._judge(post)))
+            # The text's time starts once the attachments were looked at (bounded by pack.media).
+            analysed.deadline = time.monotonic() + self.pack.limits.check_seconds
         for detector in self.detectors:
             found.extend(detector.detect(analysed))
-        findings = _merge(found)
+        findings = _merge(found) + seen
         advice: list[Finding] = []
         used: tuple[str, ...] = ()
         if post.context.permissions and any(f.clause == self.releasable for f in findings):
             findings, advice, used = self._apply_permissions(post, findings)
         decision = decide(self.pack.decision_rules, findings, advice)
         return Report(decision, tuple(findings), tuple(advice), self.policy_version, used)
+
+    def _judge(self, post: Post) -> Callable[[str], Report]:
+        """Checks words read in an attachment as text of this post (its context, no attachments)."""
+        context = replace(post.context, attachments=())
+        plain = self.with_media(None)
+
+        def judge(words: str) -> Report:
+            return plain.check_post(Post(words, context))
+
+        return judge
 
     def pattern_hits(self, post: Post) -> list[tuple[str, str]]:
         """(pattern id, clause) of every pattern that matches ``post``, merged or not (for eval)."""
@@ -122,7 +160,14 @@ class Checker:
                 continue
             ok, reason = self.permissions.check_permission(pid, post)
             (valid if ok else refused).append(pid if ok else f"{pid} ({reason})")
-        if not valid:
+        # A media finding may also be released by a permission that names its own file.
+        per_file: dict[str, list[str]] = {}
+        if not valid and isinstance(self.permissions, MediaPermissionResolver):
+            for digest in sorted({f.sha256 for f in findings if f.clause == releasable and f.sha256}):
+                for pid in post.context.permissions:
+                    if self.permissions.check_media_permission(pid, post, digest)[0]:
+                        per_file.setdefault(digest, []).append(pid)
+        if not valid and not per_file:
             note = f" Claimed permission not honoured: {'; '.join(refused)}."
             return (
                 [
@@ -132,18 +177,27 @@ class Checker:
                 [],
                 (),
             )
-        cited = ", ".join(valid)
-        kept = [f for f in findings if f.clause != releasable]
-        advice = [
-            replace(
-                f,
-                explanation=(
-                    f"{f.explanation.rstrip('.')}; released under the {authority}'s written "
-                    f"permission {cited}: a reviewer must confirm that it covers this material."
-                ),
-                suggestion="",
-            )
-            for f in findings
-            if f.clause == releasable
-        ]
-        return kept, advice, tuple(valid)
+        kept: list[Finding] = []
+        advice: list[Finding] = []
+        used: list[str] = list(valid)
+        for f in findings:
+            covering = valid or (per_file.get(f.sha256, []) if f.sha256 else [])
+            if f.clause != releasable:
+                kept.append(f)
+            elif not covering:
+                note = f" Claimed permission not honoured for this material: {'; '.join(refused)}."
+                kept.append(replace(f, explanation=f.explanation + note))
+            else:
+                used.extend(p for p in covering if p not in used)
+                advice.append(
+                    replace(
+                        f,
+                        explanation=(
+                            f"{f.explanation.rstrip('.')}; released under the {authority}'s written "
+                            f"permission {', '.join(covering)}: a reviewer must confirm that it "
+                            "covers this material."
+                        ),
+                        suggestion="",
+                    )
+                )
+        return kept, advice, tuple(used)

@@ -106,6 +106,14 @@ class Finding:
     the pattern that found it gives one, is the wording that may stand in place
     of ``evidence`` as it is (a one-step rewrite); ``suggestion`` is advice for
     people and is never put into the text.
+
+    A finding in an attachment (a photo, a video) names it in ``attachment`` and
+    says what was seen in ``kind`` (``location``, ``metadata``, ``text``, ``face``,
+    ``plate``, ``document``, ``screen``, ``unreadable``); ``box`` is where in the
+    picture (``[x, y, w, h]`` in the original's pixels) and ``at`` when in a video
+    (seconds); ``sha256`` the file's, which a written permission may name. Its span
+    is empty (``[0, 0]``: it is not in the text) and its ``evidence`` is what was
+    seen (the words read, the metadata field).
     """
 
     clause: str
@@ -119,6 +127,13 @@ class Finding:
     rule: str = ""
     trace: str = ""
     replacement: str | None = None
+    attachment: str | None = None
+    kind: str | None = None
+    box: tuple[int, int, int, int] | None = None
+    at: float | None = None
+    #: The attached file's SHA-256 (hex), set by the media inspector: a confidential-release
+    #: permission naming ``sha256:<this>`` covers the finding (its own file, not the whole post).
+    sha256: str | None = None
 
     def to_dict(self, *, trace: bool = False, rewrites: bool = False) -> dict[str, Any]:
         """The contract's shape; ``trace`` adds ``source``, ``rule`` and ``trace``, and
@@ -134,6 +149,15 @@ class Finding:
             out["suggestion"] = self.suggestion
         if rewrites and self.replacement:
             out["replacement"] = self.replacement
+        if self.attachment is not None:
+            out["attachment"] = self.attachment
+            out["kind"] = self.kind
+            if self.box is not None:
+                out["box"] = list(self.box)
+            if self.at is not None:
+                out["at"] = round(self.at, 2)
+            if trace and self.sha256 is not None:
+                out["sha256"] = self.sha256
         if trace:
             out.update(source=self.source, rule=self.rule, trace=self.trace)
         return out

@@ -15,6 +15,7 @@ from postguard.cli.database import db_app, keys_app
 from postguard.cli.devices import device_app
 from postguard.cli.evaluate import eval_command
 from postguard.cli.grants import authorise_app, permit_app
+from postguard.cli.media import redact_command
 from postguard.cli.members import member_app
 from postguard.cli.model import corpus_app, model_app
 from postguard.cli.policy import app as policy_app
@@ -71,6 +72,7 @@ def root(
 
 app.command("check")(check_command)
 app.command("eval")(eval_command)
+app.command("redact")(redact_command)
 app.add_typer(policy_app, name="policy")
 app.add_typer(model_app, name="model")
 app.add_typer(corpus_app, name="corpus")

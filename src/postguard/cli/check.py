@@ -51,9 +51,12 @@ def _print_report(text: str, report: Report) -> None:
     ):
         for f in items:
             label = f"{f.clause}" + (" (advice)" if kind == "advice" else "")
-            out.print(
-                f'\n{mark} [bold]{label}[/]  score {f.score:.2f}  [{f.start}:{f.end}] "{escape(f.evidence)}"'
-            )
+            where = f"[{f.start}:{f.end}]"
+            if f.attachment is not None:  # seen in a photo or video
+                at = f" at {f.at:.1f} s" if f.at is not None else ""
+                box = f" box {list(f.box)}" if f.box is not None else ""
+                where = escape(f"{f.kind} in {f.attachment}{at}{box}")
+            out.print(f'\n{mark} [bold]{label}[/]  score {f.score:.2f}  {where} "{escape(f.evidence)}"')
             out.print(f"    why: {escape(f.explanation)}")
             if f.suggestion:
                 out.print(f"    rewrite: {escape(f.suggestion)}")
@@ -76,7 +79,20 @@ def _check_with_registry(
     return report
 
 
-def _batch(checker_args: tuple[Path | None, Path | None], source: str, workers: int) -> None:
+def _with_media_root(checker: Checker, media_root: Path | None) -> Checker:
+    """``checker`` reading attachments as paths under ``media_root`` (None: as it is)."""
+    if media_root is None:
+        return checker
+    if not media_root.is_dir():
+        fail(f"cannot read the media root '{media_root}': no such folder.")
+    from postguard.media.inspect import load_inspector
+
+    return checker.with_media(load_inspector(checker.pack, media_root))
+
+
+def _batch(
+    checker_args: tuple[Path | None, Path | None], source: str, workers: int, media_root: Path | None = None
+) -> None:
     if source == "-":
         stream: BinaryIO = sys.stdin.buffer
     else:
@@ -86,6 +102,8 @@ def _batch(checker_args: tuple[Path | None, Path | None], source: str, workers: 
         stream = path.open("rb")
     with translate_errors():
         checker = load_checker(*checker_args)
+    # The contract: context.attachments are paths under --media-root; without it, judged by name.
+    checker = _with_media_root(checker, media_root) if media_root is not None else checker.with_media(None)
     stats = BatchStats()
     write = sys.stdout.write
     show = err.is_terminal and source != "-"
@@ -178,6 +196,18 @@ def check_command(
             "--registry, a personal device needs the Commissioner's permission (clause C).",
         ),
     ] = None,
+    media_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--media-root",
+            metavar="DIR",
+            file_okay=False,
+            help="Read attachments as files under DIR: with --jsonl, each line's context.attachments "
+            "are paths relative to it (without it a batch judges attachments by their names); "
+            "with --attachment, the paths given are relative to it.",
+            show_default=False,
+        ),
+    ] = None,
     policy: PolicyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -193,12 +223,16 @@ def check_command(
 
       postguard check --account personal "Road closed on Main St."
 
+      postguard check --attachment photo.jpg "Our officers at today's open day."
+
       postguard check --jsonl posts.jsonl > results.jsonl
+
+      postguard check --jsonl posts.jsonl --media-root media/ > results.jsonl
     """
     if jsonl is not None:
         if text is not None:
             fail("give either TEXT or --jsonl FILE, not both.")
-        _batch((policy, model), jsonl, workers if workers is not None else default_workers())
+        _batch((policy, model), jsonl, workers if workers is not None else default_workers(), media_root)
         return
     if text is None:
         fail("nothing to check: give the post's TEXT, or --jsonl FILE (see --help).")
@@ -214,7 +248,7 @@ def check_command(
     except ValueError as exc:
         fail(f"{exc}.")
     with translate_errors():
-        checker = load_checker(policy, model)
+        checker = _with_media_root(load_checker(policy, model), media_root)
         if registry:
             report = _check_with_registry(checker, text, context, actor, device)
         else:

@@ -77,6 +77,61 @@ def _print(result: Evaluation, name: str, shown: int, by_source: bool) -> None:
         out.print(f"[yellow]{result.unreadable} line(s) could not be read and were skipped.[/]")
 
 
+def _eval_media(
+    paths: list[Path], media_root: Path, policy: Path | None, model: Path | None, as_json: bool
+) -> None:
+    """``postguard eval FILE --media-root DIR``: the media figures (see :mod:`postguard.media.evaluate`)."""
+    from postguard.media.evaluate import ensure_files, evaluate_media, read_media_items
+    from postguard.media.inspect import load_inspector
+
+    with translate_errors():
+        checker = load_checker(policy, model)
+        known = [c.id for c in checker.pack.content_clauses]
+        items = [item for path in paths for item in read_media_items(path, known)]
+        if not items:
+            fail("no labelled media cases (lines with a 'media' part) in the files given.")
+        media_root.mkdir(parents=True, exist_ok=True)
+        made = ensure_files(items, media_root)
+        if made:
+            err.print(f"{made} media file(s) made under {media_root}.")
+        checker = checker.with_media(load_inspector(checker.pack, media_root))
+        with Progress(console=err, disable=not err.is_terminal, transient=True) as bar:
+            task = bar.add_task("evaluating media", total=len(items))
+            result = evaluate_media(checker, items, progress=lambda _n: bar.advance(task))
+    figures = result.to_dict()
+    if as_json:
+        out.print_json(json.dumps(figures))
+        return
+    table = Table(title=f"media: {result.cases} cases; recall per kind of thing")
+    for column in ("kind", "support", "found", "recall"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    for kind, rate in figures["kinds"].items():
+        table.add_row(kind, str(rate["support"]), str(rate["found"]), f"{rate['recall']:.3f}")
+    out.print(table)
+    by_clause = Table(title="clauses on attachments")
+    for column in ("clause", "tp", "fp", "fn", "precision", "recall"):
+        by_clause.add_column(column, justify="left" if column == "clause" else "right")
+    for clause, v in figures["clauses"].items():
+        by_clause.add_row(
+            clause, *(str(v[k]) for k in ("tp", "fp", "fn")), f"{v['precision']:.3f}", f"{v['recall']:.3f}"
+        )
+    out.print(by_clause)
+    faces, text, clean = (
+        figures["face_recall_frontal_40px"],
+        figures["text_recall_legible"],
+        figures["clean_without_finding"],
+    )
+    out.print(
+        f"face recall (frontal, >= 40 px, by box): [bold]{faces['recall']:.3f}[/] "
+        f"({faces['found']} of {faces['support']}); text findings on legible text: "
+        f"[bold]{text['recall']:.3f}[/] ({text['found']} of {text['support']}); clean pictures with "
+        f"no finding: [bold]{clean['rate']:.1%}[/] ({clean['passed']} of {clean['clean']}); seconds per "
+        f"case p50 {figures['seconds_p50']:.2f}, max {figures['seconds_max']:.2f}"
+    )
+    for line in (figures["misses"] + figures["wrong"])[:40]:
+        out.print(f"  {escape(line)}")
+
+
 def eval_command(
     paths: Annotated[
         list[Path],
@@ -96,6 +151,15 @@ def eval_command(
     ] = 20,
     policy: PolicyOption = None,
     model: ModelOption = None,
+    media_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--media-root",
+            help="Score labelled media cases (lines with a 'media' part; their context.attachments "
+            "are paths under this folder; files the set can draw are made there when missing).",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Measure the checker on labelled posts: per clause precision, recall, F1 and support;
     macro-F1; the share of clean posts flagged; the confusion between clauses; precision
@@ -106,9 +170,14 @@ def eval_command(
       postguard eval ../shared/eval/dev.jsonl
 
       postguard eval data/real/annotations.jsonl --real-posts ../shared/real --split test --by-source
+
+      postguard eval data/media/labels.jsonl --media-root /tmp/media-set
     """
     if split not in ("test", "train", "all"):
         fail("--split must be test, train or all.")
+    if media_root is not None:
+        _eval_media(paths, media_root, policy, model, as_json)
+        return
     with translate_errors():
         items, stats = read_sources(None, paths, real_posts, policy, strict=False)
         missing = stats.missing

@@ -100,7 +100,13 @@ def publish_command(
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        row = publish(opened.workflow, opened.actor(actor), draft, keys_dir=opened.settings.keys_dir)
+        row = publish(
+            opened.workflow,
+            opened.actor(actor),
+            draft,
+            keys_dir=opened.settings.keys_dir,
+            media_root=opened.settings.media_root,
+        )
     if row.status == "sent":
         out.print(f"Published {draft}: {row.remote_url or row.remote_id} ({row.attempts} attempt(s)).")
         return
@@ -125,7 +131,9 @@ def publish_due_command(
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        expired, published = run_once(opened.registry, opened.workflow, opened.settings.keys_dir)
+        expired, published = run_once(
+            opened.registry, opened.workflow, opened.settings.keys_dir, opened.settings.media_root
+        )
     for code in expired:
         out.print(f"{code} expired: it was not reviewed in time.")
     for code, sent, what in published:

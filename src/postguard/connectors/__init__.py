@@ -3,6 +3,11 @@
 ::
 
     Connector.publish(text, idempotency_key) -> Published(remote_id, url)
+    Connector.publish_with_media(text, idempotency_key, media) -> Published
+
+Mastodon uploads each photo or video (``POST /api/v2/media``) and posts the status with
+their ``media_ids[]``; the webhook sends each file's ref, type, size and bytes (base64);
+Bluesky refuses media (not retryable) rather than post the text without it.
 
 A connector raises :class:`ConnectorError` with ``retryable`` set when trying
 again may help (a timeout, a 5xx, a 429), and unset when it cannot (bad
@@ -10,7 +15,7 @@ credentials, a rejected post). Every request carries the idempotency key, so
 a retry after a lost answer cannot post twice.
 """
 
-from postguard.connectors.base import Connector, ConnectorError, Published
+from postguard.connectors.base import Connector, ConnectorError, MediaFile, Published
 from postguard.connectors.factory import KINDS, connector_for
 
-__all__ = ["KINDS", "Connector", "ConnectorError", "Published", "connector_for"]
+__all__ = ["KINDS", "Connector", "ConnectorError", "MediaFile", "Published", "connector_for"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["Connector", "ConnectorError", "Published"]
+__all__ = ["Connector", "ConnectorError", "MediaFile", "Published"]
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -16,6 +17,17 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 class Published:
     remote_id: str
     url: str = ""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A photo or video to publish with the text: its store ref (``sha256:...``), a file name,
+    its content type and its bytes."""
+
+    ref: str
+    filename: str
+    content_type: str
+    data: bytes
 
 
 class ConnectorError(Exception):
@@ -41,6 +53,17 @@ class Connector(ABC):
     @abstractmethod
     def publish(self, text: str, idempotency_key: str) -> Published:
         """Post ``text``; the same ``idempotency_key`` never posts twice."""
+
+    def publish_with_media(self, text: str, idempotency_key: str, media: Sequence[MediaFile]) -> Published:
+        """Post ``text`` with the photos and videos ``media``. A connector that cannot publish media
+        refuses (not retryable) rather than post the text without them."""
+        if not media:
+            return self.publish(text, idempotency_key)
+        raise ConnectorError(
+            f"{self.name}: this connector does not publish photos or videos; remove the attachments "
+            "or publish to another account",
+            retryable=False,
+        )
 
     def close(self) -> None:
         self.client.close()

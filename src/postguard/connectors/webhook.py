@@ -1,14 +1,20 @@
-"""A generic webhook: JSON POST signed with HMAC-SHA256 of the body (header X-Postguard-Signature)."""
+"""A generic webhook: JSON POST signed with HMAC-SHA256 of the body (header X-Postguard-Signature).
+
+Photos and videos travel in the body's ``media``: each one's ref (``sha256:...``), name,
+content type, size and bytes (base64).
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 
 import httpx
 
-from postguard.connectors.base import Connector, ConnectorError, Published
+from postguard.connectors.base import Connector, ConnectorError, MediaFile, Published
 
 __all__ = ["WebhookConnector", "signature"]
 
@@ -21,7 +27,22 @@ class WebhookConnector(Connector):
     name = "webhook"
 
     def publish(self, text: str, idempotency_key: str) -> Published:
-        body = json.dumps({"text": text, "idempotency_key": idempotency_key}, ensure_ascii=False).encode()
+        return self.publish_with_media(text, idempotency_key, ())
+
+    def publish_with_media(self, text: str, idempotency_key: str, media: Sequence[MediaFile]) -> Published:
+        payload: dict[str, object] = {"text": text, "idempotency_key": idempotency_key}
+        if media:
+            payload["media"] = [
+                {
+                    "ref": item.ref,
+                    "filename": item.filename,
+                    "content_type": item.content_type,
+                    "size": len(item.data),
+                    "data": base64.b64encode(item.data).decode("ascii"),
+                }
+                for item in media
+            ]
+        body = json.dumps(payload, ensure_ascii=False).encode()
         request = httpx.Request(
             "POST",
             self.endpoint,

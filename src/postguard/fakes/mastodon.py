@@ -14,6 +14,8 @@ it starts again, so the links postguard recorded keep working across restarts.
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
+import hashlib
 import html
 import json
 import os
@@ -21,6 +23,7 @@ import re
 import tempfile
 import threading
 import time
+from email.parser import BytesParser
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,7 @@ from postguard.fakes.base import JsonHandler
 
 _STATUS_PAGE = re.compile(r"^/@police/(\d+)/?$")
 _STATUS_JSON = re.compile(r"^/api/v1/statuses/(\d+)/?$")
+_MEDIA_FILE = re.compile(r"^/media/(\d+)/?$")
 
 
 class FakeMastodon:
@@ -47,6 +51,9 @@ class FakeMastodon:
         self.store = store
         self.statuses: list[dict[str, Any]] = []
         self.by_key: dict[str, dict[str, Any]] = {}
+        #: Uploaded photos and videos by media id: file name, content type, size, SHA-256.
+        self.media: dict[str, dict[str, Any]] = {}
+        self._bytes: dict[str, bytes] = {}  # without a store: the uploads' bytes, in memory
         self.fail_next = 0
         self.drop_next = 0
         self.requests = 0
@@ -63,6 +70,8 @@ class FakeMastodon:
                     if status is None:
                         return self._answer(404, {"error": "Record not found"})
                     return self._answer(200, status)
+                if found := _MEDIA_FILE.match(path):
+                    return self._file(found.group(1))
                 if found := _STATUS_PAGE.match(path):
                     status = fake.status(found.group(1))
                     if status is None:
@@ -89,25 +98,50 @@ class FakeMastodon:
                 self.send_response(code)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(page)))
-                self.send_header("Content-Security-Policy", "default-src 'none'")
+                self.send_header(
+                    "Content-Security-Policy", "default-src 'none'; img-src 'self'; media-src 'self'"
+                )
                 self.end_headers()
                 self.wfile.write(page)
+
+            def _file(self, media_id: str) -> None:
+                item = fake.media.get(media_id)
+                data = fake.media_bytes(media_id) if item is not None else None
+                if item is None or data is None:
+                    return self._answer(404, {"error": "Record not found"})
+                self.send_response(200)
+                self.send_header("Content-Type", str(item["content_type"]))
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("X-Content-Type-Options", "nosniff")
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802 (http.server names it)
                 fake.requests += 1
                 length = int(self.headers.get("Content-Length", "0"))
-                form = parse_qs(self.rfile.read(length).decode())
-                if self.path != "/api/v1/statuses":
+                raw = self.rfile.read(length)
+                if self.path not in ("/api/v1/statuses", "/api/v2/media"):
                     return self._answer(404, {"error": "not found"})
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
                     return self._answer(401, {"error": "The access token is invalid"})
                 if fake.fail_next:
                     fake.fail_next -= 1
                     return self._answer(503, {"error": "unavailable"})
+                if self.path == "/api/v2/media":
+                    upload = _multipart_file(self.headers.get("Content-Type", ""), raw)
+                    if upload is None:
+                        return self._answer(422, {"error": "Validation failed: File can't be blank"})
+                    return self._answer(200, fake.keep_media(*upload))
+                form = parse_qs(raw.decode())
                 if not form.get("status"):
                     return self._answer(422, {"error": "Validation failed: Text can't be blank"})
+                ids = form.get("media_ids[]", [])
+                if any(i not in fake.media for i in ids):
+                    return self._answer(422, {"error": "Validation failed: unknown media id"})
                 visibility = (form.get("visibility") or ["public"])[0]
-                status = fake.receive(form["status"][0], visibility, self.headers.get("Idempotency-Key", ""))
+                status = fake.receive(
+                    form["status"][0], visibility, self.headers.get("Idempotency-Key", ""), ids
+                )
                 if fake.drop_next:
                     fake.drop_next -= 1
                     self.close_connection = True
@@ -124,7 +158,43 @@ class FakeMastodon:
         """The status with this id, or None."""
         return next((s for s in self.statuses if s["id"] == status_id), None)
 
-    def receive(self, content: str, visibility: str, key: str) -> dict[str, Any]:
+    @property
+    def media_dir(self) -> Path | None:
+        """Where uploads are kept with a ``store``: a folder beside it (``<store>.media``)."""
+        return self.store.with_name(f"{self.store.name}.media") if self.store is not None else None
+
+    def keep_media(self, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+        """Keep an uploaded photo or video; its media attachment (id, type, url)."""
+        with self._lock:
+            number = str(len(self.media) + 1)
+            kind = "video" if content_type.startswith("video/") else "image"
+            item = {
+                "id": number,
+                "type": kind,
+                "filename": filename,
+                "content_type": content_type,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+            if self.media_dir is not None:
+                self.media_dir.mkdir(parents=True, exist_ok=True)
+                _write_atomically(self.media_dir / number, data)
+            else:
+                self._bytes[number] = data
+            self.media[number] = item
+            self._save()
+            return {**item, "url": f"{self.url}/media/{number}"}
+
+    def media_bytes(self, media_id: str) -> bytes | None:
+        """The bytes uploaded as ``media_id``, or None."""
+        if self.media_dir is not None:
+            path = self.media_dir / media_id
+            return path.read_bytes() if path.is_file() else None
+        return self._bytes.get(media_id)
+
+    def receive(
+        self, content: str, visibility: str, key: str, media_ids: list[str] | None = None
+    ) -> dict[str, Any]:
         """Post ``content`` once per idempotency ``key`` (the first status again for a repeated key)."""
         with self._lock:
             status = self.by_key.get(key) if key else None
@@ -136,6 +206,9 @@ class FakeMastodon:
                     "visibility": visibility,
                     "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
                     "url": f"{self.url}/@police/{number}",
+                    "media_attachments": [
+                        {**self.media[i], "url": f"{self.url}/media/{i}"} for i in media_ids or []
+                    ],
                 }
                 self.statuses.append(status)
                 if key:
@@ -165,6 +238,13 @@ class FakeMastodon:
             found = self.status(str(number))
             if found is not None:
                 self.by_key[key] = found
+        for saved_media in data.get("media", []) if isinstance(data.get("media"), list) else []:
+            if isinstance(saved_media, dict) and "id" in saved_media:
+                self.media[str(saved_media["id"])] = saved_media
+        for status in self.statuses:  # their media served from here now
+            status["media_attachments"] = [
+                {**m, "url": f"{self.url}/media/{m['id']}"} for m in status.get("media_attachments", [])
+            ]
 
     def _save(self) -> None:
         """Write every status and key to ``store`` atomically: a crash leaves the old file or the new."""
@@ -173,6 +253,7 @@ class FakeMastodon:
         data = {
             "statuses": [{k: v for k, v in s.items() if k != "url"} for s in self.statuses],
             "keys": {key: s["id"] for key, s in self.by_key.items()},
+            "media": list(self.media.values()),
         }
         self.store.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.store.name}.", dir=self.store.parent)
@@ -198,9 +279,43 @@ def _when(status: dict[str, Any]) -> str:
     )
 
 
+def _media_html(item: dict[str, Any]) -> str:
+    src = f"/media/{html.escape(str(item['id']))}"
+    if item.get("type") == "video":
+        return f'<p><video src="{src}" controls width="320"></video></p>'
+    return f'<p><img src="{src}" alt="attached photo {html.escape(str(item["id"]))}" width="320"></p>'
+
+
+def _multipart_file(content_type: str, body: bytes) -> tuple[str, str, bytes] | None:
+    """The ``file`` part of a multipart/form-data body: (file name, content type, bytes)."""
+    if not content_type.startswith("multipart/form-data"):
+        return None
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            data = part.get_payload(decode=True)
+            if isinstance(data, bytes) and data:
+                return part.get_filename() or "upload", part.get_content_type(), data
+    return None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _status_html(status: dict[str, Any]) -> str:
     return (
         f"<article><p>{html.escape(status['content'])}</p>"
-        f"<p><small>status {html.escape(status['id'])}, {html.escape(status.get('visibility', 'public'))}"
+        + "".join(_media_html(m) for m in status.get("media_attachments", []))
+        + f"<p><small>status {html.escape(status['id'])}, {html.escape(status.get('visibility', 'public'))}"
         f'{_when(status)}</small></p></article><p><a href="/">Everything posted here</a></p>'
     )

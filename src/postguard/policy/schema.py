@@ -209,10 +209,30 @@ class Identification(_Strict):
 
 
 class MediaRules(_Strict):
-    """How attachment names are read when the media itself is not analysed."""
+    """How attachments are read: their names when the media itself is not analysed, and the
+    bounds and allowances when it is (``postguard[media]``)."""
 
     confidential_words: tuple[str, ...]
     released_words: tuple[str, ...]
+    max_bytes: int = Field(
+        50 * 1024 * 1024, gt=0, le=4 * 1024**3, description="Largest attachment read, in bytes."
+    )
+    max_pixels: int = Field(
+        100_000_000, gt=0, le=1_000_000_000, description="Largest picture (or video frame) read, in pixels."
+    )
+    max_video_seconds: float = Field(600.0, gt=0, le=86_400, description="Longest video read, in seconds.")
+    analysis_pixels: int = Field(
+        2_000_000,
+        ge=10_000,
+        le=100_000_000,
+        description="Pictures are looked at scaled down to at most this many pixels (findings are "
+        "still placed in the original's pixels).",
+    )
+    faces_allowed: bool = Field(
+        False,
+        description="Whether an identifiable face in a photo or video is allowed (no finding); "
+        "when false it is confidential material unless a written permission covers it.",
+    )
 
 
 class AccessRules(_Strict):

@@ -268,6 +268,10 @@ class Permissions:
         only a permission scoped to this very post (its SHA-256) and to no member is honoured."""
         return self.resolver().check_permission(permission_id, post)
 
+    def check_media_permission(self, permission_id: str, post: Post, sha256: str) -> tuple[bool, str]:
+        """As :meth:`check_permission`, for the attached file whose bytes hash to ``sha256``."""
+        return self.resolver().check_media_permission(permission_id, post, sha256)
+
     def resolver(self, *, member: str | None = None, draft: str | None = None) -> ScopedResolver:
         """A resolver that honours a confidential release only for ``member`` and their post."""
         return ScopedResolver(self, member, draft)
@@ -381,6 +385,18 @@ class ScopedResolver:
             member=self.member,
             draft=self.draft,
             digest=post_sha256(post),
+        )
+        return verdict.valid, verdict.reason
+
+    def check_media_permission(self, permission_id: str, post: Post, sha256: str) -> tuple[bool, str]:
+        """Whether ``permission_id`` releases the attached file whose bytes hash to ``sha256``
+        (a confidential release naming ``sha256:<that>``, for this member)."""
+        verdict = self.permissions.honoured_for(
+            permission_id,
+            kind="confidential-release",
+            member=self.member,
+            draft=self.draft,
+            digest=sha256,
         )
         return verdict.valid, verdict.reason
 

@@ -30,7 +30,7 @@ from postguard.web import pages
 from postguard.web.deps import SESSION_COOKIE, State, token_holder
 from postguard.web.pages import install_page_handlers, mount_static
 from postguard.web.problems import install_problem_handlers, problem
-from postguard.web.routes import access, audit, check, drafts, policy, registry, session
+from postguard.web.routes import access, audit, check, drafts, media, policy, registry, safe_copy, session
 from postguard.workflow import Workflow
 from postguard.workflow.scheduler import Scheduler
 
@@ -78,11 +78,14 @@ class Guard:
         client = scope.get("client")
         address = client[0] if client else "-"
         request_origin.set(f"{'api' if path.startswith('/api/') else 'web'}:{address}")
+        cap = _body_cap(scope, method, path)
+        too_large = _TOO_LARGE if cap == MAX_BODY else _too_large(cap)
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > MAX_BODY):
-                await self._refuse(scope, receive, send, *_TOO_LARGE)
+            if name == b"content-length" and (not value.isdigit() or int(value) > cap):
+                await self._refuse(scope, receive, send, *too_large)
                 return
-        if path.startswith("/api/") and (method, path) not in _OPEN_API:
+        # A route that takes a large body (an upload) reads it only for a signed-in caller, too.
+        if (path.startswith("/api/") and (method, path) not in _OPEN_API) or cap != MAX_BODY:
             signed_in = await run_in_threadpool(_has_caller, scope)
             if not signed_in:
                 await self._refuse(
@@ -101,11 +104,11 @@ class Guard:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > MAX_BODY:
+                if seen > cap:
                     # Answer 413 now, and tell the app the client has gone: whatever it does
                     # with that (FastAPI makes it a 400), its answer is dropped below.
                     if not started:
-                        await self._refuse(scope, receive, send, *_TOO_LARGE)
+                        await self._refuse(scope, receive, send, *too_large)
                     refused = True
                     return {"type": "http.disconnect"}
             return message
@@ -128,7 +131,7 @@ class Guard:
         except Exception:
             if not refused:
                 raise
-            log.info("a body over %d bytes was refused (413)", MAX_BODY)
+            log.info("a body over %d bytes was refused (413)", cap)
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, status: int, kind: str, title: str, detail: str
@@ -142,6 +145,21 @@ class Guard:
 
 
 _TOO_LARGE = (413, "too-large", "Request too large", f"The body is over {MAX_BODY // 1024} KiB.")
+
+#: Routes whose body may be larger than MAX_BODY (method, path): uploads of photos and videos,
+#: up to the pack's ``media.max_bytes`` (and the multipart framing). Their caller must be
+#: signed in (token or session) before their body is read.
+LARGE_BODIES = {("POST", media.UPLOAD_PATH), ("POST", "/compose"), ("POST", "/media/attach")}
+
+
+def _body_cap(scope: Scope, method: str, path: str) -> int:
+    if (method, path) not in LARGE_BODIES:
+        return MAX_BODY
+    return media.upload_cap(getattr(scope["app"].state, "postguard", None))
+
+
+def _too_large(cap: int) -> tuple[int, str, str, str]:
+    return 413, "too-large", "Request too large", f"The body is over {cap / 1024 / 1024:.1f} MiB."
 
 
 def _has_caller(scope: Scope) -> bool:
@@ -190,7 +208,7 @@ def create_app(settings: Settings) -> FastAPI:
         categories=tuple(c.id for c in pack.categories),
     )
     grants = Grants(reg, settings.keys_dir)
-    checker = build_checker(settings, permissions=grants)
+    checker = build_checker(settings, permissions=grants, files=False)  # uploads only, never server files
     log.info(
         "service ready: policy %s, scorer %s, database %s, keys %s",
         checker.policy_version,
@@ -206,7 +224,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
         workflow = Workflow(reg, grants, checker)
         app.state.postguard = State(settings, reg, grants, checker, point, workflow)
-        scheduler = Scheduler(reg, workflow, settings.keys_dir, settings.scheduler_interval)
+        scheduler = Scheduler(
+            reg, workflow, settings.keys_dir, settings.scheduler_interval, media_root=settings.media_root
+        )
         checkpoints = (
             Checkpointer(db.session, department, witness, settings.checkpoint_interval)
             if department is not None
@@ -238,6 +258,8 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         session.router,
         check.router,
+        media.router,
+        safe_copy.router,
         drafts.router,
         drafts.reviews,
         access.router,

@@ -22,10 +22,12 @@ from sqlalchemy import select
 from postguard.audit.chain import AuditRecord, serialise
 from postguard.connectors import Connector, ConnectorError, connector_for
 from postguard.errors import ConflictError, PostguardError, ValidationError
+from postguard.media.store import MediaStore
 from postguard.registry.credentials import decrypt
 from postguard.registry.models import Draft, Publication
 from postguard.registry.service import Registry
 from postguard.registry.values import iso, utcnow
+from postguard.workflow.media import media_files
 from postguard.workflow.service import Workflow
 
 __all__ = ["publication_dict", "publications", "publish", "publish_due"]
@@ -74,11 +76,14 @@ def publish(
     attempts: int = 3,
     backoff: float = 0.5,
     factory: ConnectorFactory = connector_for,
+    media_root: Path | None = None,
 ) -> Publication:
     """Send approved draft ``code`` to its account, as ``actor``.
 
     The draft is checked once more first (:meth:`Workflow.assert_publishable`): what
-    the check in force now finds and its approval did not clear holds it back.
+    the check in force now finds and its approval did not clear holds it back. Its
+    photos and videos (refs into the media store under ``media_root``; a safe copy
+    where one was made) go with the text.
     """
     registry = workflow.registry
     workflow.assert_publishable(actor, code)
@@ -107,6 +112,8 @@ def publish(
             raise ConflictError(f"{code} was published already ({row.remote_url or row.remote_id}).")
         kind, endpoint, secret = account.connector, account.endpoint, decrypt(keys_dir, account.credential)
         text, key, target = draft.text, row.idempotency_key, f"{account.platform}:{account.handle}"
+        attachments = [str(a) for a in (draft.context or {}).get("attachments") or []]
+    media = media_files(attachments, MediaStore(media_root) if media_root is not None else None)
     connector = factory(kind, endpoint, secret)
     error = ""
     result = None
@@ -114,7 +121,9 @@ def publish(
     try:
         for tries in range(1, attempts + 1):
             try:
-                result = connector.publish(text, key)
+                result = (
+                    connector.publish_with_media(text, key, media) if media else connector.publish(text, key)
+                )
                 break
             except ConnectorError as exc:
                 error = str(exc)
@@ -176,6 +185,7 @@ def publish_due(
     keys_dir: Path,
     now: dt.datetime | None = None,
     factory: ConnectorFactory = connector_for,
+    media_root: Path | None = None,
 ) -> list[tuple[str, Publication | str]]:
     """Publish every scheduled draft whose time has come, each as the member who scheduled it.
 
@@ -186,7 +196,8 @@ def publish_due(
     results: list[tuple[str, Publication | str]] = []
     for code, by in workflow.claim_due(now):
         try:
-            results.append((code, publish(workflow, by, code, keys_dir=keys_dir, factory=factory)))
+            row = publish(workflow, by, code, keys_dir=keys_dir, factory=factory, media_root=media_root)
+            results.append((code, row))
         except PostguardError as exc:
             log.warning("scheduled draft %s could not be published: %s", code, exc)
             with registry.db.session() as session:

@@ -22,12 +22,12 @@ log = logging.getLogger("postguard.scheduler")
 
 
 def run_once(
-    registry: Registry, workflow: Workflow, keys_dir: Path
+    registry: Registry, workflow: Workflow, keys_dir: Path, media_root: Path | None = None
 ) -> tuple[list[str], list[tuple[str, bool, str]]]:
     """One round: (drafts expired, (draft id, published?, url or error) per scheduled draft due)."""
     expired = workflow.expire_overdue()
     results = []
-    for code, result in publish_due(registry, workflow, keys_dir=keys_dir):
+    for code, result in publish_due(registry, workflow, keys_dir=keys_dir, media_root=media_root):
         if isinstance(result, str):
             results.append((code, False, result))
         else:
@@ -37,8 +37,16 @@ def run_once(
 
 
 class Scheduler:
-    def __init__(self, registry: Registry, workflow: Workflow, keys_dir: Path, interval: float) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        workflow: Workflow,
+        keys_dir: Path,
+        interval: float,
+        media_root: Path | None = None,
+    ) -> None:
         self._stop = threading.Event()
+        self.media_root = media_root
         self._thread: threading.Thread | None = None
         self.registry, self.workflow, self.keys_dir, self.interval = registry, workflow, keys_dir, interval
         if interval > 0:
@@ -48,7 +56,7 @@ class Scheduler:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                expired, published = run_once(self.registry, self.workflow, self.keys_dir)
+                expired, published = run_once(self.registry, self.workflow, self.keys_dir, self.media_root)
             except PostguardError as exc:  # the database is away: try again next round
                 log.warning("scheduler round failed: %s", exc)
                 continue

@@ -193,6 +193,37 @@ class Workflow(DraftQueries):
             )
             return draft
 
+    def replace_attachment(
+        self, actor: str | None, code: str, *, original: str, copy: str, detail: dict[str, Any] | None = None
+    ) -> Draft:
+        """Put ``copy`` (a safe copy's ref) in place of the attachment ``original``, and check again.
+
+        The original stays in the media store and the audit entry names both (``safe_copy``),
+        so the draft keeps both and publishes the copy.
+        """
+        current = self.get(code)
+        attachments = [str(a) for a in current["context"].get("attachments") or []]
+        if original not in attachments:
+            raise NotFoundError(f"{code} has no attachment {original}.")
+        given = dict(current["context"])
+        given["attachments"] = [copy if a == original else a for a in attachments]
+        chosen = self._draft_context(given)
+        report = self._check(current["text"], chosen, author=current["author"], draft=code)
+        with self._step(actor, "edit", code) as (session, draft, member):
+            self._author_only(draft, member, "edit")
+            if draft.context != current["context"] or draft.text != current["text"]:
+                raise ConflictError(f"{code} changed while the safe copy was made; look at it again.")
+            draft.context, draft.state = chosen.to_dict(), "checked"
+            self._record(draft, report)
+            self._audit(
+                session,
+                actor,
+                "draft.edit",
+                draft,
+                {"safe_copy": {"original": original, "copy": copy, **(detail or {})}},
+            )
+            return draft
+
     def submit(self, actor: str | None, code: str, *, device: str) -> Draft:
         """Submit for review from ``device`` (asset tag or personal device id): clause C applies."""
         if not device.strip():

@@ -9,11 +9,11 @@ elsewhere.
 
 from fastapi import APIRouter
 
-from postguard.web.pages import audit, dashboard, drafts, home, permissions, policy, registry, session
+from postguard.web.pages import audit, dashboard, drafts, home, media, permissions, policy, registry, session
 from postguard.web.pages.common import PAGE_CSP, install_page_handlers, marked, mount_static
 
 __all__ = ["PAGE_CSP", "install_page_handlers", "marked", "mount_static", "router"]
 
 router = APIRouter(include_in_schema=False)
-for _part in (session, home, dashboard, drafts, permissions, registry, audit, policy):
+for _part in (session, home, dashboard, drafts, media, permissions, registry, audit, policy):
     router.include_router(_part.router)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 
@@ -15,6 +15,7 @@ from postguard.errors import PostguardError, ValidationError
 from postguard.web.deps import ServiceDep, State
 from postguard.web.pages.common import ViewerDep, act, back, check_csrf, needs, render
 from postguard.web.pages.listing import filter_from, page_links, people, with_time_left
+from postguard.web.pages.media import attach_upload, attachment_views
 from postguard.web.textdiff import word_diff
 from postguard.workflow import STATES
 from postguard.workflow.length import destinations, measure
@@ -66,10 +67,13 @@ def compose_form(
     text_: Annotated[str, Form(alias="text", max_length=65_536)] = "",
     account: Annotated[str, Form(max_length=300)] = "",
     csrf_token: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     check_csrf(viewer, csrf_token)
     try:
-        draft = state.workflow.create(viewer.number, text=text_, account=account or None)
+        ref = attach_upload(state, viewer.number, file)  # a photo or video, kept by its SHA-256
+        context = {"attachments": [ref]} if ref else None
+        draft = state.workflow.create(viewer.number, text=text_, account=account or None, context=context)
     except PostguardError as exc:
         return render(
             request, "compose.html", viewer, status=422, error=str(exc), draft=None, text=text_,
@@ -145,16 +149,19 @@ def draft_page(request: Request, code: str, state: ServiceDep, viewer: ViewerDep
         devices=_devices_of(state, viewer.number) if draft["author"] == viewer.number else [],
         **_editor(state, draft["text"], draft["account"]),
         mine=draft["author"] == viewer.number,
+        attachments=attachment_views(state, draft),
     )
 
 
 def _distinct(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each finding once (one clause at one span), in the order of the text."""
-    seen: set[tuple[str, int, int]] = set()
+    """Each finding once (one clause at one span; in an attachment, one per thing seen), in the
+    order of the text."""
+    seen: set[tuple[str, int, int, str]] = set()
     out = []
     for f in sorted(findings, key=lambda f: list(f.get("span") or [0, 0])):
         span = list(f.get("span") or [0, 0])
-        key = (str(f["clause"]), int(span[0]), int(span[-1]))
+        where = f"{f.get('attachment')}|{f.get('kind')}|{f.get('box')}|{f.get('at')}|{f.get('evidence')}"
+        key = (str(f["clause"]), int(span[0]), int(span[-1]), where if f.get("attachment") else "")
         if key not in seen:
             seen.add(key)
             out.append(f)
@@ -224,7 +231,9 @@ def draft_step(
     flow, me, url = state.workflow, viewer.number, f"/drafts/{code}"
 
     def do_publish() -> None:
-        row = publish(state.workflow, me, code, keys_dir=state.settings.keys_dir)
+        row = publish(
+            state.workflow, me, code, keys_dir=state.settings.keys_dir, media_root=state.settings.media_root
+        )
         if row.status != "sent":
             raise ValidationError(f"publishing failed after {row.attempts} attempt(s): {row.last_error}")
 

@@ -31,6 +31,12 @@ async def check_post(
     ``limits.check_seconds`` bounds it. With ``?rewrites=true`` a finding whose pattern
     gives a wording that may stand in place of its words as they are carries it as
     ``replacement`` (the compose page's "Apply"); without, the answer is exactly the contract's.
+
+    An attachment given as the ``ref`` of an upload (``sha256:HEX``, from ``POST
+    /api/v1/media``) is looked at itself: its findings name it in ``attachment`` and say
+    what was seen in ``kind`` (with ``box`` and ``at`` where they apply); one that names no
+    upload is an ``unreadable`` finding. Any other attachment is judged by its name only
+    (the service never reads a file a caller names).
     """
     context = Context.from_dict(body.context.model_dump() if body.context else None)
     checker = state.checker.with_permissions(state.grants.resolver(member=caller.service_number))

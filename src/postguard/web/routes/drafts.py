@@ -134,7 +134,13 @@ def unschedule_draft(code: str, state: ServiceDep, caller: PublisherDep) -> dict
 
 @router.post("/{code}/publish", summary="Publish an approved draft to its account (retried, never twice)")
 def publish_draft(code: str, state: ServiceDep, caller: PublisherDep) -> dict[str, Any]:
-    row = publish(state.workflow, caller.service_number, code, keys_dir=state.settings.keys_dir)
+    row = publish(
+        state.workflow,
+        caller.service_number,
+        code,
+        keys_dir=state.settings.keys_dir,
+        media_root=state.settings.media_root,
+    )
     return {**state.workflow.get(code), "publication": publication_dict(row, code)}
 
 
