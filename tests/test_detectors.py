@@ -140,3 +140,30 @@ def test_a_one_line_neutral_arrest_report_is_allowed(checker: Checker) -> None:
     """Once a strict xfail (the whole-post head read 'arrested' as guilt); tests/test_ordinary_posts.py
     holds the family of such posts."""
     assert checker.check("A 41-year-old man was arrested this morning.").decision == "allow"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "WITNESSES Jane Carter - 12 Oak Road Mohammed Patel - 7 Hill St",
+        "Victim details: Sarah Jones, aged 15. Case 24/1187",
+        "Witness: Tom Price, 4 Mill Lane, saw the car leave.",
+    ],
+)
+def test_a_witness_or_victim_named_with_an_address_or_age_is_confidential(
+    checker: Checker, text: str
+) -> None:
+    report = checker.check(text)
+    assert any(f.rule == "confidential.identified-person-details" for f in report.findings), report.findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Witnesses should call 101. Victim Support - 24 Hours a day.",
+        "Witness appeal: anyone on Oak Road last night, please call 101.",
+        "Victim Support Scotland is open 8am to 8pm on 0800 160 1985.",
+    ],
+)
+def test_an_appeal_to_witnesses_is_not_a_named_witness(checker: Checker, text: str) -> None:
+    assert not any(f.rule == "confidential.identified-person-details" for f in checker.check(text).findings)
