@@ -7,7 +7,7 @@ import io
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -139,9 +139,10 @@ def _export(request: Request, state: State, viewer: Viewer, kind: str, filters: 
     )
 
 
-@router.get("/audit/export.csv")
-def audit_export_csv(
+@router.get("/audit/export.{fmt}")
+def audit_export(
     request: Request,
+    fmt: Literal["csv", "jsonl"],
     state: ServiceDep,
     viewer: ViewerDep,
     actor: str = "",
@@ -149,22 +150,10 @@ def audit_export_csv(
     clause: str = "",
     q: str = "",
 ) -> Response:
-    """The search's entries (all of them, not only a page's worth), in chain order, as CSV."""
-    return _export(request, state, viewer, "csv", _filters(actor, action, clause, q))
-
-
-@router.get("/audit/export.jsonl")
-def audit_export_jsonl(
-    request: Request,
-    state: ServiceDep,
-    viewer: ViewerDep,
-    actor: str = "",
-    action: str = "",
-    clause: str = "",
-    q: str = "",
-) -> Response:
-    """The search's entries, in chain order, one JSON object a line (as ``postguard audit export``)."""
-    return _export(request, state, viewer, "jsonl", _filters(actor, action, clause, q))
+    """The search's entries (all of them, not only a page's worth), in chain order: as CSV
+    (``/audit/export.csv``) or one JSON object a line, as ``postguard audit export`` writes
+    (``/audit/export.jsonl``)."""
+    return _export(request, state, viewer, fmt, _filters(actor, action, clause, q))
 
 
 @router.get("/audit/{seq:int}")
