@@ -10,7 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import re
-from typing import Literal, get_args
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, get_args
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -39,6 +40,18 @@ __all__ = [
 
 Decision = Literal["allow", "review", "block"]
 DECISION_ORDER: dict[str, int] = {"allow": 0, "review": 1, "block": 2}
+
+
+def _must_compile(values: Iterable[str | None], describe: Callable[[str], str], engine: Any) -> None:
+    """Raise ``ValueError`` (``describe(value)``: the engine's error) for the first value of
+    ``values`` that ``engine`` (:mod:`re` or :mod:`regex`) cannot compile; ``None`` is skipped."""
+    for value in values:
+        if value is None:
+            continue
+        try:
+            engine.compile(value)
+        except engine.error as exc:
+            raise ValueError(f"{describe(value)}: {exc}") from exc
 
 
 class _Strict(BaseModel):
@@ -98,12 +111,7 @@ class ClausePattern(_Strict):
     @field_validator("regex", "context", "unless")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            regex.compile(value)
-        except regex.error as exc:
-            raise ValueError(f"regex does not compile: {exc}") from exc
+        _must_compile((value,), lambda _: "regex does not compile", regex)
         return value
 
 
@@ -148,11 +156,7 @@ class Clause(_Strict):
     @field_validator("neutral")
     @classmethod
     def _neutral_compiles(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        for value in values:
-            try:
-                regex.compile(value)
-            except regex.error as exc:
-                raise ValueError(f"{value!r} does not compile: {exc}") from exc
+        _must_compile(values, lambda value: f"{value!r} does not compile", regex)
         return values
 
     @model_validator(mode="before")
@@ -200,11 +204,7 @@ class Identification(_Strict):
     @field_validator("ranks", "roles", "department_patterns")
     @classmethod
     def _compile_all(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        for value in values:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"{value!r} does not compile: {exc}") from exc
+        _must_compile(values, lambda value: f"{value!r} does not compile", re)
         return values
 
 
@@ -304,10 +304,7 @@ class Governance(_Strict):
     @field_validator("service_number")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"service_number is not a regular expression: {exc}") from None
+        _must_compile((value,), lambda _: "service_number is not a regular expression", re)
         return value
 
 
