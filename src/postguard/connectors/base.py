@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["Connector", "ConnectorError", "MediaFile", "Published"]
+__all__ = ["Connector", "ConnectorError", "MediaFile", "Published", "RemoteMedia", "RemotePost"]
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -28,6 +29,34 @@ class MediaFile:
     filename: str
     content_type: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class RemoteMedia:
+    """A photo or video attached to a post on the platform: where to fetch it, and what it is."""
+
+    url: str
+    content_type: str = ""
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    """One post as the platform serves it now (the watch reads these; see :mod:`postguard.watch`).
+
+    ``platform_id`` is what :attr:`Published.remote_id` holds for a post postguard made (a Mastodon
+    status id, a Bluesky ``at://`` URI), so a post is matched to its publication by it.
+    ``version`` changes whenever the post is edited (Mastodon's ``edited_at``, a Bluesky record's
+    CID); ``text`` is plain text (Mastodon's HTML turned into text, links and line breaks kept).
+    """
+
+    platform_id: str
+    url: str
+    text: str
+    posted_at: dt.datetime
+    edited_at: dt.datetime | None = None
+    version: str = ""
+    media: tuple[RemoteMedia, ...] = ()
 
 
 class ConnectorError(Exception):
@@ -64,6 +93,27 @@ class Connector(ABC):
             "or publish to another account",
             retryable=False,
         )
+
+    #: Whether :meth:`timeline` reads the account's posts (the webhook connector has nothing to read).
+    can_read: bool = False
+
+    def timeline(self, *, since: dt.datetime | None = None, limit: int = 400) -> Iterator[RemotePost]:
+        """The account's own posts, newest first, page by page: those posted at or after ``since``
+        (all when None), at most ``limit``. Reposts of other accounts' posts are left out."""
+        raise ConnectorError(f"{self.name}: this connector cannot read the account's posts", retryable=False)
+
+    def versions(self, remote_id: str) -> list[RemotePost]:
+        """Every version of the post ``remote_id``, oldest first (the platform's edit history); one
+        item where the platform keeps none. Raises :class:`ConnectorError` when it is not there."""
+        raise ConnectorError(f"{self.name}: this connector cannot read the account's posts", retryable=False)
+
+    def exists(self, remote_id: str) -> bool:
+        """Whether the post ``remote_id`` is still on the platform (False: it was deleted)."""
+        raise ConnectorError(f"{self.name}: this connector cannot read the account's posts", retryable=False)
+
+    def fetch(self, url: str, *, max_bytes: int) -> bytes:
+        """The bytes at ``url`` (a post's photo or video), at most ``max_bytes``."""
+        raise ConnectorError(f"{self.name}: this connector cannot read the account's posts", retryable=False)
 
     def close(self) -> None:
         self.client.close()

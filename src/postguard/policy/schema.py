@@ -21,6 +21,7 @@ __all__ = [
     "AccessRules",
     "AcknowledgementRules",
     "ApprovalRules",
+    "ArchiveRules",
     "Category",
     "Clause",
     "ClausePattern",
@@ -369,6 +370,18 @@ class AcknowledgementRules(_Strict):
     )
 
 
+class ArchiveRules(_Strict):
+    """Published posts are public records: how long the archive keeps each one (issue 14)."""
+
+    retention_days: int = Field(
+        2555,
+        ge=1,
+        le=36500,
+        description="Days an archived post (its versions, media and the check made at the time) is kept "
+        "after it was posted; the database refuses to delete it sooner.",
+    )
+
+
 class PolicyPack(_Strict):
     schema_version: Literal[1] = 1
     policy: PolicyInfo
@@ -384,6 +397,7 @@ class PolicyPack(_Strict):
     governance: Governance = Governance()
     approval: ApprovalRules = ApprovalRules()
     acknowledgement: AcknowledgementRules = AcknowledgementRules()
+    archive: ArchiveRules = ArchiveRules()
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyPack:

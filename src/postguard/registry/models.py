@@ -31,7 +31,9 @@ from postguard.registry.roles import ROLES  # re-exported: the roles a member ca
 __all__ = [
     "ROLES",
     "Acknowledgement",
+    "Alert",
     "ApiToken",
+    "ArchivedPost",
     "AuditCheckpoint",
     "AuditEntry",
     "Authorisation",
@@ -46,6 +48,7 @@ __all__ = [
     "OfficialAccount",
     "Permission",
     "PersonalDevice",
+    "PostVersion",
     "Publication",
     "Review",
     "RoleRequest",
@@ -79,6 +82,7 @@ class Base(DeclarativeBase):
         dt.datetime: UtcDateTime,
         dict[str, Any]: JSON,
         list[str]: JSON,
+        list[dict[str, Any]]: JSON,
     }
 
 
@@ -394,6 +398,88 @@ class Acknowledgement(Base):
     quiz_answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     member: Mapped[Member] = relationship()
+
+
+class ArchivedPost(Base):
+    """A post seen on an account (by the watch), published by postguard, or imported from a
+    platform's export: kept as a record until ``retain_until`` (the database refuses to delete it
+    sooner). ``text`` and ``media`` are its latest version; every version is a :class:`PostVersion`."""
+
+    __tablename__ = "archived_post"
+    __table_args__ = (
+        UniqueConstraint("platform", "account", "platform_id", name="uq_archived_post_platform_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("official_account.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))  # mastodon | bluesky | twitter | facebook
+    #: The account as the platform names it ("platform:handle"): imports may name accounts not registered.
+    account: Mapped[str] = mapped_column(String(300), index=True)
+    platform_id: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    #: [{"sha256", "content_type", "filename", "url"}]: the files are in the media store by SHA-256.
+    media: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    posted_at: Mapped[dt.datetime] = mapped_column(index=True)
+    first_seen_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    edited_at: Mapped[dt.datetime | None]
+    deleted_at: Mapped[dt.datetime | None]
+    source: Mapped[str] = mapped_column(String(16))  # watch | import | published
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"), index=True)
+    #: Reached the account without going through postguard's workflow (no publication made it).
+    outside_workflow: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision: Mapped[str] = mapped_column(String(16), default="")
+    clauses: Mapped[str] = mapped_column(String(200), default="")  # " A.iii B ": filtered in SQL
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the check made at the time
+    policy_version: Mapped[str] = mapped_column(String(200), default="")
+    retain_until: Mapped[dt.datetime]
+
+    versions: Mapped[list[PostVersion]] = relationship(
+        back_populates="post", order_by="PostVersion.number", cascade="save-update, merge"
+    )
+
+
+class PostVersion(Base):
+    """One version of an archived post: as first seen, each edit, its deletion. Never changed."""
+
+    __tablename__ = "archived_post_version"
+    __table_args__ = (UniqueConstraint("post_id", "number", name="uq_archived_post_version_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("archived_post.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # original | edit | deletion
+    text: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    at: Mapped[dt.datetime]  # when the platform says it happened (or when it was noticed)
+    seen_at: Mapped[dt.datetime]
+    decision: Mapped[str] = mapped_column(String(16), default="")
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    post: Mapped[ArchivedPost] = relationship(back_populates="versions")
+
+
+class Alert(Base):
+    """Something the reviewers and the Commissioner must see: a post outside the workflow, an
+    approved post edited into something else, a deletion. Acknowledged once, with a note; never
+    deleted (the database refuses)."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("archived_post.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime]
+    #: How each channel fared: {"email": "sent to 2" | "failed: ...", "webhook": ...}
+    delivery: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    acknowledged_at: Mapped[dt.datetime | None]
+    acknowledged_by: Mapped[str] = mapped_column(String(32), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    post: Mapped[ArchivedPost | None] = relationship()
 
 
 class AuditEntry(Base):

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from postguard.archive.store import Seen, keep
 from postguard.audit.chain import AuditRecord, serialise
 from postguard.connectors import Connector, ConnectorError, connector_for
 from postguard.errors import ConflictError, PostguardError, ValidationError
-from postguard.media.store import MediaStore
+from postguard.media.store import MediaStore, is_ref
 from postguard.registry.credentials import decrypt
 from postguard.registry.models import Draft, Publication
 from postguard.registry.service import Registry
@@ -156,6 +158,7 @@ def publish(
             )
             row.last_error = ""
             draft.state, draft.updated_at = "published", utcnow()
+            _archive(session, workflow, draft, row, target, attachments)
         else:
             row.status, row.last_error = "failed", error
         registry.audit(
@@ -176,6 +179,26 @@ def publish(
         session.flush()
         session.expunge(row)
         return row
+
+
+def _archive(
+    session: Session, workflow: Workflow, draft: Draft, row: Publication, target: str, attachments: list[str]
+) -> None:
+    """Keep what was published as a record (the watch will find it there, matched to ``row``)."""
+    platform = target.split(":", 1)[0]
+    media = tuple({"ref": a, "sha256": a.removeprefix("sha256:")} for a in attachments if is_ref(a))
+    keep(
+        session,
+        Seen(
+            platform, target, row.remote_id, row.remote_url, draft.text, row.sent_at or utcnow(), None, media
+        ),
+        source="published",
+        report=draft.report,
+        policy_version=draft.policy_version,
+        retention_days=workflow.checker.pack.archive.retention_days,
+        account_id=row.account_id,
+        publication_id=row.id,
+    )
 
 
 def publish_due(
