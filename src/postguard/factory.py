@@ -21,8 +21,10 @@ if TYPE_CHECKING:  # the checks (and NumPy) load only when a checker is built
     from postguard.audit.witness import Witness
     from postguard.checks.engine import Checker, PermissionResolver
     from postguard.checks.scoring import Scorer
+    from postguard.registry.service import Registry
+    from postguard.watch.run import Watch
 
-__all__ = ["build_checker", "build_pack", "build_scorer", "build_witness"]
+__all__ = ["build_checker", "build_pack", "build_scorer", "build_watch", "build_witness"]
 
 
 @cache
@@ -62,6 +64,21 @@ def build_checker(
     pack = build_pack(settings)
     media = load_inspector(pack, None, store=settings.media_root, files=files)
     return Checker(pack, build_scorer(settings), permissions, media)
+
+
+def build_watch(settings: Settings, registry: Registry, checker: Checker) -> Watch:
+    """The watch over the official accounts, delivering its alerts as the settings say."""
+    from postguard.watch.deliver import AlertDelivery
+    from postguard.watch.run import Watch
+
+    return Watch(
+        registry,
+        checker,
+        keys_dir=settings.keys_dir,
+        media_root=settings.media_root,
+        lookback_days=settings.watch_lookback_days,
+        deliver=AlertDelivery.from_settings(settings).deliver,
+    )
 
 
 def build_witness(settings: Settings) -> Witness | None:

@@ -8,9 +8,10 @@ the values it needs as arguments.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -53,6 +54,19 @@ class Settings(BaseSettings):
         description="Seconds between the service's rounds of expiring overdue submissions and "
         "publishing scheduled drafts (0 turns the round off; 'postguard publish-due' does it once).",
     )
+    watch_interval: float = Field(
+        300.0,
+        ge=0,
+        description="Seconds between the service's rounds of the watch, which reads what the official "
+        "accounts published (0 turns it off; 'postguard watch run' does a round, for cron).",
+    )
+    watch_lookback_days: float = Field(
+        14.0,
+        gt=0,
+        le=3650,
+        description="How far back each round of the watch reads an account's posts: edits and deletions "
+        "of posts older than this are not noticed.",
+    )
     actor: str | None = Field(
         None, description="Service number that registry commands act as when --actor is not given."
     )
@@ -89,6 +103,61 @@ class Settings(BaseSettings):
         description="Folder of uploaded photos and videos (POST /api/v1/media, the compose page), kept "
         "by SHA-256: an attachment given as sha256:HEX is read from here (needs postguard[media]).",
     )
+
+    # The watch's alerts (issue 14): always shown in the web app; also sent by e-mail and/or webhook.
+    smtp_host: str | None = Field(
+        None, description="SMTP server that sends the watch's alerts by e-mail (unset: no e-mail)."
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_starttls: bool = Field(
+        False, description="Upgrade the SMTP connection with STARTTLS (the server's certificate is verified)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login name (unset: no login).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP login password.")
+    alert_email_from: str | None = Field(
+        None, description="The From address of alert e-mails (default: postguard@ the SMTP host)."
+    )
+    alert_email_to: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Who gets alert e-mails: addresses separated by commas (the reviewers' and the "
+        "Commissioner's mailboxes).",
+    )
+    alert_webhook_url: str | None = Field(
+        None,
+        description="URL that each alert is POSTed to as JSON, signed in X-Postguard-Signature "
+        "(sha256=HMAC-SHA256 of 'TIMESTAMP.BODY', TIMESTAMP in X-Postguard-Timestamp).",
+    )
+    alert_webhook_secret: SecretStr | None = Field(
+        None,
+        validate_default=True,  # so that a URL given without any secret is refused too
+        description="The secret that signs alert webhooks (required with POSTGUARD_ALERT_WEBHOOK_URL).",
+    )
+    public_url: str | None = Field(
+        None,
+        description="The web app's address as people reach it (https://postguard.example): alert "
+        "e-mails and webhooks link to the alert's page under it.",
+    )
+
+    @field_validator("alert_email_to", mode="before")
+    @classmethod
+    def _addresses(cls, value: object) -> object:
+        """``a@x, b@y`` (as the environment gives it) or a list: the addresses, blanks dropped."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("alert_webhook_secret", mode="after")
+    @classmethod
+    def _webhook_signed(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """An alert webhook is only sent signed: a URL without its secret stops the start (checked
+        on the secret's field, so the error never shows the other settings' values)."""
+        if info.data.get("alert_webhook_url") and (value is None or not value.get_secret_value()):
+            raise ValueError(
+                "POSTGUARD_ALERT_WEBHOOK_URL is set but POSTGUARD_ALERT_WEBHOOK_SECRET is not: alert "
+                "webhooks are always signed, so give the secret the receiver checks the signature with "
+                "(or unset the URL)."
+            )
+        return value
 
     def department_secret(self) -> str | None:
         """The department key's passphrase from the environment or the credentials file, if given."""

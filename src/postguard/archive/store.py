@@ -114,6 +114,7 @@ def keep(
             updated_at=now,
             edited_at=seen.edited_at,
             deleted_at=None,
+            watched_at=now if source == "watch" else None,
             source=source,
             publication_id=publication_id,
             outside_workflow=outside_workflow,

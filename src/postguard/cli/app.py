@@ -9,6 +9,7 @@ import typer
 from postguard import __version__
 from postguard.cli.access import access_app, sites_app, squid_errors_command, squid_helper_command
 from postguard.cli.accounts import account_app
+from postguard.cli.archive import archive_app
 from postguard.cli.audit import audit_app
 from postguard.cli.check import check_command
 from postguard.cli.database import db_app, keys_app
@@ -21,6 +22,7 @@ from postguard.cli.model import corpus_app, model_app
 from postguard.cli.policy import app as policy_app
 from postguard.cli.reviews import reviews_app
 from postguard.cli.serve import publish_command, publish_due_command, serve_command, token_app
+from postguard.cli.watch import app as watch_app
 from postguard.logs import LEVELS, configure, level_from_env
 
 __all__ = ["app", "main"]
@@ -81,6 +83,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(member_app, name="member")
 app.add_typer(device_app, name="device")
 app.add_typer(account_app, name="account")
+app.add_typer(archive_app, name="archive")
 app.add_typer(authorise_app, name="authorise")
 app.add_typer(permit_app, name="permit")
 app.add_typer(audit_app, name="audit")
@@ -93,6 +96,7 @@ app.add_typer(token_app, name="token")
 app.command("serve")(serve_command)
 app.command("publish")(publish_command)
 app.command("publish-due")(publish_due_command)
+app.add_typer(watch_app, name="watch")
 
 
 def main() -> None:

@@ -425,6 +425,8 @@ class ArchivedPost(Base):
     updated_at: Mapped[dt.datetime]
     edited_at: Mapped[dt.datetime | None]
     deleted_at: Mapped[dt.datetime | None]
+    #: When the watch first read it on the platform (None: kept when published or imported, not seen yet).
+    watched_at: Mapped[dt.datetime | None]
     source: Mapped[str] = mapped_column(String(16))  # watch | import | published
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"), index=True)
     #: Reached the account without going through postguard's workflow (no publication made it).

@@ -55,6 +55,20 @@ _TABLE: dict[str, frozenset[str]] = {
     "review": frozenset({"reviewer", "commissioner"}),
     "publish": frozenset({"pio", "reviewer", "commissioner"}),
     "publish.read": ANYONE,
+    # The watch's alerts (issue 14): the reviewers and the Commissioner answer them (acknowledge,
+    # with a note); the auditor reads them too, but an alert is not theirs to close.
+    "alert": frozenset({"reviewer", "commissioner"}),
+    "alert.read": frozenset({"reviewer", "commissioner", "auditor"}),
+    # The archive of posts seen, published or imported (issue 14): oversight reads it, and so do
+    # PIOs, who run the accounts; officers do not (the checks made at the time are internal).
+    "archive.read": _OVERSIGHT | {"pio"},
+    # Filling the archive from a platform's export, a records export, a scan of the past: the
+    # records and oversight staff, not the authors of posts.
+    "archive.import": frozenset({"it_admin", "commissioner", "auditor"}),
+    "archive.export": frozenset({"it_admin", "commissioner", "auditor"}),
+    "archive.scan": frozenset({"it_admin", "commissioner", "auditor"}),
+    # A round of the watch asked for by hand (the service runs its own rounds).
+    "watch.run": frozenset({"it_admin", "reviewer", "commissioner"}),
 }
 
 

@@ -19,18 +19,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from postguard import __version__
 from postguard.access.point import AccessPoint
 from postguard.audit.checkpoints import Checkpointer
-from postguard.factory import build_checker, build_pack, build_witness
+from postguard.factory import build_checker, build_pack, build_watch, build_witness
 from postguard.keys import SigningKey, load_signing
 from postguard.registry.db import Database
 from postguard.registry.grants import Grants
 from postguard.registry.service import Registry, request_origin
 from postguard.registry.signin import session_holder
 from postguard.settings import Settings
+from postguard.watch.run import WatchLoop
 from postguard.web import pages
 from postguard.web.deps import SESSION_COOKIE, State, token_holder
+from postguard.web.pages import alerts as alert_pages
+from postguard.web.pages import archive as archive_pages
 from postguard.web.pages import install_page_handlers, mount_static
 from postguard.web.problems import install_problem_handlers, problem
 from postguard.web.routes import access, audit, check, drafts, media, policy, registry, safe_copy, session
+from postguard.web.routes import alerts as alert_api
+from postguard.web.routes import archive as archive_api
 from postguard.workflow import Workflow
 from postguard.workflow.scheduler import Scheduler
 
@@ -227,6 +232,7 @@ def create_app(settings: Settings) -> FastAPI:
         scheduler = Scheduler(
             reg, workflow, settings.keys_dir, settings.scheduler_interval, media_root=settings.media_root
         )
+        watch = WatchLoop(build_watch(settings, reg, checker), settings.watch_interval)
         checkpoints = (
             Checkpointer(db.session, department, witness, settings.checkpoint_interval)
             if department is not None
@@ -236,6 +242,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             scheduler.close()
+            watch.close()
             if checkpoints is not None:
                 checkpoints.close()
             point.close()
@@ -266,6 +273,10 @@ def create_app(settings: Settings) -> FastAPI:
         audit.router,
         registry.router,
         policy.router,
+        archive_api.router,
+        archive_pages.router,
+        alert_api.router,
+        alert_pages.router,
         pages.router,
     ):
         app.include_router(router)

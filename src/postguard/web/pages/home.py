@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from postguard.web.deps import ServiceDep
+from postguard.web.pages.alerts import open_panel
 from postguard.web.pages.common import ViewerDep, render
 from postguard.web.pages.listing import people, time_left, with_time_left
 from postguard.workflow.queries import DraftFilter
@@ -48,4 +49,5 @@ def my_work(request: Request, state: ServiceDep, viewer: ViewerDep) -> HTMLRespo
         days=EXPIRY_WARNING_DAYS,
         people=people(state),
         publisher=publisher,
+        alerts=open_panel(state, viewer),  # the watch's open alerts, for those who answer them
     )

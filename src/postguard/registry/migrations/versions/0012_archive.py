@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("updated_at", _TIME, nullable=False),
         sa.Column("edited_at", _TIME),
         sa.Column("deleted_at", _TIME),
+        sa.Column("watched_at", _TIME),
         sa.Column("source", sa.String(16), nullable=False),
         sa.Column("publication_id", sa.Integer, sa.ForeignKey("publication.id"), index=True),
         sa.Column("outside_workflow", sa.Boolean, nullable=False, server_default=sa.false()),
