@@ -223,6 +223,13 @@ def test_what_the_demo_published_is_still_at_its_link_after_make_run_again(tmp_p
             assert answer.status_code in (200, 201), answer.text
             return dict(answer.json())
 
+        # The post made on the fake Mastodon outside postguard: found by the watch, its alert waiting.
+        auth = {"Authorization": f"Bearer {tokens['4004']}"}
+        waiting = httpx.get(f"http://127.0.0.1:{port}/api/v1/alerts?open=true", headers=auth, timeout=30)
+        assert waiting.status_code == 200, waiting.text
+        rows = waiting.json()["alerts"]
+        assert [a["kind"] for a in rows] == ["outside_workflow"]
+        assert {f["clause"] for f in rows[0]["findings"]} >= {"A.iii.guilt"}
         call("3003", "/D-00001/submit", {"device": "PC-0042"})  # the demo's clean road-closure draft
         call("4004", "/D-00001/approve", {})
         published = call("4004", "/D-00001/publish", {})["publication"]

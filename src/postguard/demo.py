@@ -11,7 +11,10 @@ port 8401, or ``POSTGUARD_DEMO_MASTODON_PORT``) in the background and the
 service in front (``PORT``, 8400). Both ports are checked first: one that is
 taken (or the same for both) is one line on stderr that says how to choose
 others, and exit status 1. The fake Mastodon keeps what it received in
-FOLDER/fake-mastodon.json, so its links work after a restart. The passwords
+FOLDER/fake-mastodon.json, so its links work after a restart. On the first
+start a post is made on the fake Mastodon "from the app", outside postguard;
+the watch reads the account before the service starts (and every minute
+after), so that post's alert is waiting for the reviewer. The passwords
 and passphrases are demo values, printed for the demo only: never use them
 for a real department.
 """
@@ -28,7 +31,7 @@ from pathlib import Path
 
 from postguard.audit.checkpoints import checkpoint_if_due
 from postguard.audit.witness import Witness
-from postguard.factory import build_checker
+from postguard.factory import build_checker, build_watch
 from postguard.keys import init_key, load_signing
 from postguard.registry.acknowledgements import Acknowledgements
 from postguard.registry.db import Database
@@ -38,12 +41,19 @@ from postguard.registry.signin import set_password
 from postguard.registry.tokens import create_token
 from postguard.registry.values import utcnow
 from postguard.settings import Settings
+from postguard.watch.run import WatchResult
 from postguard.workflow import Workflow
 
 DEMO_PASSPHRASE = "demo passphrase, not for real use"
 DEMO_PASSWORD = "demo-password-{number}"  # each member's, with their service number
 DEMO_MASTODON_TOKEN = "demo-mastodon-token"
 ACCOUNT = "@police@127.0.0.1"
+#: Typed straight into the platform's app (the demo's fake Mastodon), not through postguard: the watch
+#: finds it, checks it and raises an alert.
+OUTSIDE_POST = (
+    "Posted from my phone: the man we arrested for the Harbour Road robbery is guilty, no doubt about "
+    "it. He will go down for this."
+)
 MEMBERS = [
     ("1001", "Ada Admin", "Inspector", "Information Technology Unit", "it_admin"),
     ("2002", "Cora Reid", "Commissioner", "Office of the Commissioner", "commissioner"),
@@ -257,6 +267,10 @@ def serve(folder: Path) -> None:
             f"the fake Mastodon cannot listen on port {mastodon_port()} ({exc.strerror}); "
             + _HOW.format(service=port + 100, fake=mastodon_port() + 100)
         ) from None
+    outside = folder / "demo-outside-post"
+    if not outside.exists():  # once: a post typed straight into the platform's app, not through postguard
+        status = fake.post_from_app(OUTSIDE_POST)
+        outside.write_text(f"{status['id']}\n")
     os.environ.update(
         POSTGUARD_DATABASE_URL=f"sqlite:///{folder / 'postguard.db'}",
         POSTGUARD_KEYS_DIR=str(folder / "keys"),
@@ -268,12 +282,19 @@ def serve(folder: Path) -> None:
         POSTGUARD_AUDIT_WITNESS=str(folder / "audit-witness.jsonl"),
         POSTGUARD_AUDIT_SPOOL=str(folder / "audit-spool.jsonl"),
         POSTGUARD_MEDIA_ROOT=str(folder / "media"),  # uploaded photos and videos, by SHA-256
+        POSTGUARD_WATCH_INTERVAL="60",  # the watch reads the fake Mastodon every minute
     )
+    found = _watch_once()
     print(
         f"Fake Mastodon (demo only) on {fake.url}/ : what the demo publishes lands there "
         f"(kept in {folder / 'fake-mastodon.json'})."
     )
     print(f"Audit checkpoints every minute, witnessed in {folder / 'audit-witness.jsonl'}.")
+    print(
+        f"The watch read the fake Mastodon: {len(found.posts)} new post(s), {len(found.alerts)} alert(s) "
+        "raised (one post there was made outside postguard: sign in as 4004 or 2002 to see its alert); "
+        "it reads it again every minute."
+    )
     print(f"postguard on http://127.0.0.1:{port}/  (sign in with a demo sign-in above; API /api/v1;")
     print("OpenAPI document /openapi.json). Ctrl-C stops both.", flush=True)
     try:
@@ -282,6 +303,17 @@ def serve(folder: Path) -> None:
         )
     finally:
         fake.close()
+
+
+def _watch_once() -> WatchResult:
+    """One round of the watch over the demo's accounts, before the service starts (it then runs its own)."""
+    settings = Settings()
+    db = Database(settings.database_url)
+    try:
+        registry = Registry(db, origin="demo")
+        return build_watch(settings, registry, build_checker(settings)).run()
+    finally:
+        db.engine.dispose()
 
 
 def main() -> None:
