@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 PORT   ?= 8400
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test services lint typecheck unit train eval bench clean help
+.PHONY: run test services lint typecheck unit train eval bench bench-archive clean help
 
 help:  ## List the targets
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench: $(STAMP)  ## Run the benchmarks (they print their figures)
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_squid.py
 	$(BIN)/python bench/bench_api.py
+
+POSTS ?= 1000000
+bench-archive: $(STAMP)  ## The archive scan on a generated archive (POSTS=1000000): posts/s per core, peak memory, resume
+	$(BIN)/python bench/bench_archive_scan.py --posts $(POSTS) --resume
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
