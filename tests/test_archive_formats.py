@@ -34,7 +34,8 @@ from archive_exports import (
     write_twitter,
 )
 from postguard.archive import formats
-from postguard.archive.formats import Export, ExportedPost, fix_mojibake, html_to_text, read_export
+from postguard.archive.formats import Export, ExportedPost, fix_mojibake, read_export
+from postguard.connectors.mastodon import html_to_text
 from postguard.errors import ValidationError
 
 FORMS = ["zip", "folder"]

@@ -47,13 +47,14 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from postguard.connectors.mastodon import html_to_text
 from postguard.errors import ValidationError
+from postguard.media.store import CONTENT_TYPES
 
 __all__ = [
     "ACCEPTED",
@@ -63,7 +64,6 @@ __all__ = [
     "ExportedMedia",
     "ExportedPost",
     "fix_mojibake",
-    "html_to_text",
     "read_export",
 ]
 
@@ -85,19 +85,8 @@ ACCEPTED = (
     "data file outbox.json)."
 )
 
-_CONTENT_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".heic": "image/heic",
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".webm": "video/webm",
-    ".m4a": "audio/mp4",
-    ".mp3": "audio/mpeg",
-}
+#: By file extension, where the export does not say: the media store's, and what else exports hold.
+_CONTENT_TYPES = {**CONTENT_TYPES, ".jpeg": "image/jpeg", ".m4a": "audio/mp4", ".mp3": "audio/mpeg"}
 
 
 def _content_type(name: str) -> str:
@@ -730,49 +719,6 @@ class _FacebookReader(_Reader):
 _OUTBOX_FILE = re.compile(r"^(?P<dir>(?:.*/)?)(?P<file>outbox\.json)$")
 _PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
 _STATUS_ID = re.compile(r"/statuses/(\d+)/?$")
-
-
-class _TextFromHtml(HTMLParser):
-    _BLOCKS = frozenset(
-        {"p", "div", "blockquote", "li", "ul", "ol", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def _block_break(self) -> None:
-        if self.parts and not "".join(self.parts[-2:]).endswith("\n\n"):
-            self.parts.append("\n\n")
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self.hidden += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in self._BLOCKS:
-            self._block_break()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in self._BLOCKS:
-            self._block_break()
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Mastodon's HTML status as plain text: a ``<br>`` is a line break, paragraphs are
-    separated by a blank line, entities are undone, and a link is its text (Mastodon puts the
-    whole address in the link's text, the parts it hides in ``invisible`` spans)."""
-    parser = _TextFromHtml()
-    parser.feed(html)
-    parser.close()
-    return re.sub(r"\n{3,}", "\n\n", "".join(parser.parts)).strip()
 
 
 def _audience(value: Any) -> set[str]:

@@ -67,9 +67,7 @@ def import_command(
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        who = opened.actor(actor)
-        with opened.registry.acting(who, "archive.import"):
-            pass  # refused (and audited) here, before the export is read
+        who = opened.authorised(actor, "archive.import")
         checker = build_checker(opened.settings)
         with (
             read_export(source, account=account) as export,
@@ -83,7 +81,7 @@ def import_command(
                 checker,
                 export,
                 source,
-                actor=who or "",
+                actor=who,
                 media_root=opened.settings.media_root,
                 progress=lambda n: progress.advance(task, n),
             )
@@ -154,10 +152,8 @@ def export_command(
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        who = opened.actor(actor)
+        who = opened.authorised(actor, "archive.export")
         start, end = _when(since, "--since"), _when(until, "--until")
-        with opened.registry.acting(who, "archive.export"):
-            pass  # refused (and audited) here, before anything is written
         summary = write_records_export(
             opened.registry,
             folder,
@@ -170,7 +166,7 @@ def export_command(
             opened.registry.audit(
                 session,
                 AuditRecord(
-                    who or "",
+                    who,
                     "archive.export",
                     f"archive:{account or '*'}",
                     detail={
@@ -281,10 +277,8 @@ def scan_command(
 
     with translate_errors():
         opened = open_registry(database, keys_dir)
-        who = opened.actor(actor)
+        who = opened.authorised(actor, "archive.scan")
         start, end = _when(since, "--since"), _when(until, "--until")
-        with opened.registry.acting(who, "archive.scan"):
-            pass  # refused (and audited) here, before anything is read
         with _progress("Scanning the archive", None) as (progress, task):
 
             def advance(done: int, total: int) -> None:
@@ -311,7 +305,7 @@ def scan_command(
             opened.registry.audit(
                 session,
                 AuditRecord(
-                    who or "",
+                    who,
                     "archive.scan",
                     f"archive:{account or '*'}",
                     detail={

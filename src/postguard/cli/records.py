@@ -84,6 +84,14 @@ class Opened:
     def actor(self, given: str | None) -> str | None:
         return given or self.settings.actor
 
+    def authorised(self, given: str | None, action: str) -> str:
+        """The acting member's service number, once it is settled that they may take ``action``: a
+        refusal is audited and raised here, before the command reads or writes anything."""
+        who = self.actor(given)
+        with self.registry.acting(who, action):
+            pass
+        return who or ""
+
     @cached_property
     def workflow(self) -> Workflow:
         """The workflow over this registry, with the checker the settings name (built on first use)."""

@@ -61,8 +61,7 @@ def run_command(
     with translate_errors():
         opened = open_registry(database, keys_dir)
         if actor or opened.settings.actor:
-            with opened.registry.acting(opened.actor(actor), "watch.run"):
-                pass  # refused (and audited) here, before anything is read
+            opened.authorised(actor, "watch.run")
         watch = build_watch(opened.settings, opened.registry, build_checker(opened.settings))
         found = watch.run(account or ())
     if as_json:

@@ -118,15 +118,19 @@ class Connector(ABC):
     def close(self) -> None:
         self.client.close()
 
-    def _send(self, request: httpx.Request) -> httpx.Response:
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
+        """The answer to ``request``: a timeout or an unreachable server is a retryable failure."""
         try:
-            response = self.client.send(request)
+            return self.client.send(request)
         except httpx.TimeoutException as exc:
             raise ConnectorError(f"{self.name}: timed out ({exc})", retryable=True) from None
         except httpx.HTTPError as exc:
             raise ConnectorError(
                 f"{self.name}: cannot reach {self.endpoint} ({exc})", retryable=True
             ) from None
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        response = self._exchange(request)
         if response.status_code >= 500 or response.status_code == 429:
             raise ConnectorError(f"{self.name}: the server answered {response.status_code}", retryable=True)
         if response.status_code >= 400:

@@ -26,14 +26,7 @@ def send(
 
     Timeouts, unreachable servers, 5xx and 429 are retryable; any other 4xx is not.
     """
-    try:
-        response = connector.client.send(request)
-    except httpx.TimeoutException as exc:
-        raise ConnectorError(f"{connector.name}: timed out ({exc})", retryable=True) from None
-    except httpx.HTTPError as exc:
-        raise ConnectorError(
-            f"{connector.name}: cannot reach {connector.endpoint} ({exc})", retryable=True
-        ) from None
+    response = connector._exchange(request)
     if absent is not None and absent(response):
         response.close()
         return None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -22,7 +21,6 @@ from markupsafe import Markup
 from postguard.archive.queries import (
     SOURCES,
     ArchiveFilter,
-    Page,
     accounts,
     find_posts,
     get_post,
@@ -32,6 +30,7 @@ from postguard.errors import PostguardError, ValidationError
 from postguard.media.store import MediaStore
 from postguard.web.deps import ServiceDep, State
 from postguard.web.pages.common import ViewerDep, marked, needs, render
+from postguard.web.pages.listing import page_links
 from postguard.web.textdiff import word_diff
 
 __all__ = ["FILTER_FIELDS", "filter_from", "router", "version_views"]
@@ -110,21 +109,6 @@ def filter_from(request: Request, page: int) -> tuple[ArchiveFilter, dict[str, s
     return wanted, given, " ".join(problems)
 
 
-def _page_links(path: str, given: dict[str, str], result: Page) -> dict[str, str]:
-    """Links to the previous and next page of ``result``, keeping the filters ``given``."""
-    kept = {k: v for k, v in given.items() if v}
-
-    def link(page: int) -> str:
-        return f"{path}?{urlencode({**kept, 'page': page})}"
-
-    links: dict[str, str] = {}
-    if result.page > 1:
-        links["previous"] = link(result.page - 1)
-    if result.page < result.pages:
-        links["next"] = link(result.page + 1)
-    return links
-
-
 @router.get("/archive")
 def archive_page(request: Request, state: ServiceDep, viewer: ViewerDep, page: int = 1) -> HTMLResponse:
     needs(state, viewer, request, "archive.read")
@@ -137,7 +121,7 @@ def archive_page(request: Request, state: ServiceDep, viewer: ViewerDep, page: i
         error=problem,
         posts=found.rows,
         found=found,
-        links=_page_links(request.url.path, given, found),
+        links=page_links(request.url.path, given, found),
         given=given,
         sources=SOURCES,
         accounts=accounts(state.registry),

@@ -7,7 +7,7 @@ this module only reads the form and writes the links, which keep the filters.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -15,7 +15,7 @@ from fastapi import Request
 from postguard.errors import ValidationError
 from postguard.registry.values import utcnow
 from postguard.web.deps import State
-from postguard.workflow.queries import DraftFilter, DraftPage
+from postguard.workflow.queries import DraftFilter
 
 __all__ = ["FILTER_FIELDS", "filter_from", "page_links", "people", "time_left"]
 
@@ -75,7 +75,17 @@ def filter_from(request: Request) -> tuple[DraftFilter, dict[str, str], str]:
     return wanted, given, " ".join(problems)
 
 
-def page_links(path: str, given: dict[str, str], result: DraftPage) -> dict[str, str]:
+class Paged(Protocol):
+    """A page of a list (drafts, archived posts): which page it is, of how many."""
+
+    @property
+    def page(self) -> int: ...
+
+    @property
+    def pages(self) -> int: ...
+
+
+def page_links(path: str, given: dict[str, str], result: Paged) -> dict[str, str]:
     """Links to the previous and next page of ``result``, keeping the filters ``given``."""
     kept = {k: v for k, v in given.items() if v}
 
