@@ -234,3 +234,21 @@ def test_watch_run_json_for_cron(
     mastodon.close()  # the platform away: reported, exit 1, no traceback
     down = CliRunner().invoke(cli, ["watch", "run"])
     assert down.exit_code == 1 and f"error: {MASTODON}: mastodon: cannot reach" in down.stderr
+
+
+def test_two_rounds_at_once_keep_one_post_and_one_alert(world: World, mastodon: FakeMastodon) -> None:
+    """Several service processes each run the watch: a post is kept, and alerted, once."""
+    import threading
+
+    mastodon.post_from_app(VIOLATING)
+    watches = [_watch(world), _watch(world)]
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda w=w: results.append(w.run())) for w in watches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2
+    with world.db.reading() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ArchivedPost)) == 1
+    assert [a["kind"] for a in alerts(world.registry)] == ["outside_workflow"]

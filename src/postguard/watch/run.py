@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postguard.archive.store import Seen, account_name, add_versions, find, keep, mark_deleted
-from postguard.audit.chain import AuditRecord
+from postguard.audit.chain import AuditRecord, serialise
 from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post, Report
 from postguard.connectors import Connector, ConnectorError, RemotePost, connector_for
@@ -215,6 +215,7 @@ class Watch:
             platform, name, post.platform_id, post.url, post.text, post.posted_at, post.edited_at, media
         )
         with self.registry.db.session() as session:
+            serialise(session)  # several service processes may each run a round: one keeps each post
             publication, approved = self._publication(session, account_id, post)
             outside = publication is None
             if changed and history:
@@ -281,6 +282,7 @@ class Watch:
         was kept, so no new version; its address and its media's addresses, known now, are noted."""
         media = self._media(connector=None, post=post) if post.media else ()
         with self.registry.db.session() as session:
+            serialise(session)  # several service processes may each run a round: one keeps each post
             row = find(session, platform, name, post.platform_id)
             if row is None or row.watched_at is not None:
                 return
@@ -426,6 +428,7 @@ class Watch:
             if platform_id in present or connector.exists(platform_id):
                 continue
             with self.registry.db.session() as session:
+                serialise(session)
                 row = session.get(ArchivedPost, post_id)
                 if row is None or not mark_deleted(session, row):
                     continue
@@ -471,6 +474,9 @@ class WatchLoop:
                 found = self.watch.run()
             except PostguardError as exc:  # the database is away: try again next round
                 log.warning("watch round failed: %s", exc)
+                continue
+            except Exception:  # a bug or an answer nobody foresaw must not end the watch for good
+                log.exception("watch round failed; the next one is in %s seconds", self.interval)
                 continue
             for error in found.errors:
                 log.warning("watch: %s: %s", error["account"], error["error"])
