@@ -24,6 +24,7 @@ VIOLATIONS = [
     ("A.iii.guilt", "Proud of the team for taking this animal off our streets after his arrest.", None),
     ("A.iii.guilt", "Justice has been served: the suspect is now in custody.", None),
     ("A.iii.guilt", "The k i l l e r was arrested in Northfield and remains in custody.", None),
+    ("A.iii.guilt", "From my phone: the man we arrested for the bakery robbery is guilty, no question. Good riddance!", None),
     # A.iii.prosecution
     ("A.iii.prosecution", "He appears in court on Monday and we are confident of a conviction.", None),
     ("A.iii.prosecution", "The evidence against her is overwhelming. Her trial begins next week.", None),
@@ -84,6 +85,7 @@ COMPLIANT = [
     "ROAD CLOSURE: the A38 is closed northbound after a collision. Please avoid the area.",
     "This behaviour is unacceptable and we will not tolerate it in our town centre.",
     "He was remanded in custody and will reappear on 14 March.",
+    "The man who was found guilty of the robbery was jailed for six years on Friday.",
 ]
 
 IDENTIFIED = [
