@@ -24,7 +24,11 @@ VIOLATIONS = [
     ("A.iii.guilt", "Proud of the team for taking this animal off our streets after his arrest.", None),
     ("A.iii.guilt", "Justice has been served: the suspect is now in custody.", None),
     ("A.iii.guilt", "The k i l l e r was arrested in Northfield and remains in custody.", None),
-    ("A.iii.guilt", "From my phone: the man we arrested for the bakery robbery is guilty, no question. Good riddance!", None),
+    (
+        "A.iii.guilt",
+        "From my phone: the man we arrested for the bakery robbery is guilty, no question. Good riddance!",
+        None,
+    ),
     # A.iii.prosecution
     ("A.iii.prosecution", "He appears in court on Monday and we are confident of a conviction.", None),
     ("A.iii.prosecution", "The evidence against her is overwhelming. Her trial begins next week.", None),
