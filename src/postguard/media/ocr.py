@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 #: The longer side (pixels) of the copy text detection runs on.
-DET_SIDE = 960
+DET_SIDE = 832
 #: Lines recognised with less confidence than this are dropped.
 MIN_SCORE = 0.5
 #: Lines with fewer letters and digits than this are dropped as noise.
@@ -116,7 +116,10 @@ class OcrEngine:
         self.min_score = min_score
         self.min_chars = min_chars
         # limit_type "min" with a small side: detection takes the (already scaled) copy as it is.
-        self._ocr: Any = RapidOCR(use_cls=False, det_limit_type="min", det_limit_side_len=32)
+        # One thread per model: the face detector runs beside it on the other core (see inspect.py).
+        self._ocr: Any = RapidOCR(
+            use_cls=False, det_limit_type="min", det_limit_side_len=32, intra_op_num_threads=1
+        )
         recogniser = self._ocr.text_rec
         try:
             self._rec_session: Any = recogniser.session

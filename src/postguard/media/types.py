@@ -78,7 +78,12 @@ class Frame:
 
 
 class FrameDetector(Protocol):
-    """Finds one or more kinds of thing in a frame."""
+    """Finds one or more kinds of thing in a frame.
+
+    A detector that reads only the frame's pixels (not what other detectors read, as the text
+    detectors share one OCR pass) may say so with ``independent = True``: the inspector then
+    runs it in another thread beside the others.
+    """
 
     name: str
 
