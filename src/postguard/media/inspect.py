@@ -161,10 +161,15 @@ def installed_detectors() -> list[FrameDetector]:
     return found
 
 
-@cache
 def _beside() -> ThreadPoolExecutor:
-    """The threads that run independent detectors beside the others (one per core), made once."""
-    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="pg-media")
+    """The threads that run independent detectors beside the others (one per core), made once per
+    process: a forked worker (batch checks) gets its own, as threads do not survive a fork."""
+    return _pool_for(os.getpid())
+
+
+@cache
+def _pool_for(pid: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix=f"pg-media-{pid}")
 
 
 def _detect_all(detectors: Sequence[FrameDetector], frame: Frame) -> list[tuple[str, Sighting]]:
