@@ -252,3 +252,35 @@ def test_two_rounds_at_once_keep_one_post_and_one_alert(world: World, mastodon: 
     with world.db.reading() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(ArchivedPost)) == 1
     assert [a["kind"] for a in alerts(world.registry)] == ["outside_workflow"]
+
+
+def test_imported_history_does_not_send_the_first_round_back_years(
+    world: World, mastodon: FakeMastodon
+) -> None:
+    """An account's past imported from its export: the watch still reads only its look-back window
+    (a round would otherwise go back to the newest imported post, years ago)."""
+    import datetime as dt
+
+    from postguard.archive.store import Seen, keep
+
+    old = mastodon.post_from_app("Appeal from 2019", created_at=dt.datetime(2019, 5, 1, tzinfo=dt.UTC))
+    middle = mastodon.post_from_app("Spring fair", created_at=dt.datetime(2019, 6, 1, tzinfo=dt.UTC))
+    recent = mastodon.post_from_app("Road closed on Mill Lane until 6pm.")
+    with world.db.session() as session:  # as 'postguard archive import' keeps it
+        keep(
+            session,
+            Seen(
+                "mastodon",
+                MASTODON,
+                old["id"],
+                old["url"],
+                "Appeal from 2019",
+                dt.datetime(2019, 5, 1, tzinfo=dt.UTC),
+            ),
+            source="import",
+            report=None,
+            retention_days=3650,
+        )
+    result = _watch(world).run()
+    assert [line["platform_id"] for line in result.posts] == [recent["id"]]  # not the 2019 posts
+    assert middle["id"] not in {line["platform_id"] for line in result.posts}

@@ -166,10 +166,13 @@ class Watch:
     def _account(
         self, connector: Connector, account_id: int, name: str, platform: str, result: WatchResult
     ) -> None:
+        # Back to the look-back window before the newest post the watch itself has seen (so a
+        # round after the service was down reads what was posted meanwhile); posts imported from
+        # an export do not count, or importing years of them would send a round back years.
         with self.registry.db.reading() as session:
             newest = session.scalar(
                 select(ArchivedPost.posted_at)
-                .where(ArchivedPost.account == name)
+                .where(ArchivedPost.account == name, ArchivedPost.watched_at.is_not(None))
                 .order_by(ArchivedPost.posted_at.desc())
                 .limit(1)
             )
