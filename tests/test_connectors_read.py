@@ -222,6 +222,17 @@ def test_mastodon_reblogs_are_skipped_and_links_elsewhere_not_followed() -> None
     )
 
 
+def test_mastodon_a_content_warning_is_part_of_the_text() -> None:
+    """A content warning is published too: it is the text's first paragraph, as the import makes it."""
+    warned = _status(6, spoiler_text="Court result", content="<p>He is guilty, no doubt.</p>")
+    _, handler = _mastodon_server([httpx.Response(200, json=[warned, _status(5, spoiler_text="")])])
+    connector = _mastodon(handler)
+    try:
+        assert [p.text for p in connector.timeline()] == ["Court result\n\nHe is guilty, no doubt.", "Post 5"]
+    finally:
+        connector.close()
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [

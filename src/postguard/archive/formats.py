@@ -52,7 +52,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from postguard.connectors.mastodon import html_to_text
+from postguard.connectors.mastodon import html_to_text, with_warning
 from postguard.errors import ValidationError
 from postguard.media.store import CONTENT_TYPES
 
@@ -811,10 +811,7 @@ class _MastodonReader(_Reader):
         content = note.get("content")
         if not isinstance(content, str):
             raise _SkipError(f"status {platform_id} has no content")
-        text = html_to_text(content)
-        warning = _text_field(note.get("summary")).strip()
-        if warning:
-            text = f"{warning}\n\n{text}" if text else warning
+        text = with_warning(html_to_text(content), _text_field(note.get("summary")))
         url = note.get("url")
         media: list[ExportedMedia] = []
         for attachment in note.get("attachment") or []:

@@ -74,6 +74,15 @@ def html_to_text(content: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
+def with_warning(text: str, warning: str) -> str:
+    """A status's text as checked and kept: its content warning (``spoiler_text``), when it has one,
+    as the first paragraph, since it is published too (the archive import does the same)."""
+    warning = warning.strip()
+    if not warning:
+        return text
+    return f"{warning}\n\n{text}" if text else warning
+
+
 class MastodonConnector(Connector):
     name = "mastodon"
     can_read = True
@@ -193,7 +202,10 @@ class MastodonConnector(Connector):
                 RemotePost(
                     platform_id=now.platform_id,
                     url=now.url,
-                    text=html_to_text(_string(version.get("content"), "a version's content")),
+                    text=with_warning(
+                        html_to_text(_string(version.get("content"), "a version's content")),
+                        _string(version.get("spoiler_text") or "", "a version's spoiler_text"),
+                    ),
                     posted_at=at,
                     edited_at=None if number == 0 else at,
                     version="" if number == 0 else at.isoformat(),
@@ -217,7 +229,10 @@ class MastodonConnector(Connector):
         return RemotePost(
             platform_id=_identifier(status.get("id"), "a status's id"),
             url=_string(url, "a status's url"),
-            text=html_to_text(_string(status.get("content"), "a status's content")),
+            text=with_warning(
+                html_to_text(_string(status.get("content"), "a status's content")),
+                _string(status.get("spoiler_text") or "", "a status's spoiler_text"),
+            ),
             posted_at=_time(status.get("created_at"), "a status's created_at"),
             edited_at=edited,
             version=edited.isoformat() if edited is not None else "",
