@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from postguard.errors import NotFoundError, ValidationError
 from postguard.registry.models import ArchivedPost, Draft, PostVersion, Publication
 from postguard.registry.service import Registry
-from postguard.registry.values import iso
+from postguard.registry.values import iso, like_anywhere
 
 __all__ = [
     "MAX_OFFSET",
@@ -113,16 +113,10 @@ class Page:
         object.__setattr__(self, "pages", max(1, -(-self.total // self.size)))
 
 
-def _like(text: str) -> str:
-    """``text`` as a LIKE pattern that matches it anywhere, its wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _filtered(query: Select[Any], wanted: ArchiveFilter) -> Select[Any]:
     """``query`` (over :class:`ArchivedPost`) narrowed in SQL to what ``wanted`` asks for."""
     if wanted.text.strip():
-        pattern = _like(wanted.text.strip().lower())
+        pattern = like_anywhere(wanted.text.strip().lower())
         query = query.where(
             or_(
                 func.lower(ArchivedPost.text).like(pattern, escape="\\"),
@@ -143,8 +137,9 @@ def _filtered(query: Select[Any], wanted: ArchiveFilter) -> Select[Any]:
         clause = wanted.clause.strip()
         query = query.where(
             or_(
-                ArchivedPost.clauses.like(_like(f" {clause} "), escape="\\"),
-                ArchivedPost.clauses.like(_like(f" {clause}."), escape="\\"),  # its parts: A.iii.guilt
+                # the clause itself, and its parts (A.iii finds A.iii.guilt)
+                ArchivedPost.clauses.like(like_anywhere(f" {clause} "), escape="\\"),
+                ArchivedPost.clauses.like(like_anywhere(f" {clause}."), escape="\\"),
             )
         )
     if wanted.since:

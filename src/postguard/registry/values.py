@@ -13,6 +13,7 @@ __all__ = [
     "date_only",
     "end_of_day",
     "iso",
+    "like_anywhere",
     "overlapping",
     "parse_addresses",
     "parse_roles",
@@ -23,6 +24,13 @@ __all__ = [
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def like_anywhere(text: str) -> str:
+    """``text`` as a LIKE pattern (escape character ``\\``) that matches it anywhere, its
+    wildcards ``%`` and ``_`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def iso(value: dt.datetime | None) -> str | None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from postguard.errors import NotFoundError, ValidationError
 from postguard.registry.models import Draft, DraftSubmission, Member, OfficialAccount, Review
 from postguard.registry.service import Registry
-from postguard.registry.values import iso
+from postguard.registry.values import iso, like_anywhere
 from postguard.workflow.disputes import dispute_dict, disputes_of
 from postguard.workflow.states import STATES
 
@@ -62,16 +62,10 @@ class DraftPage:
         object.__setattr__(self, "pages", max(1, -(-self.total // self.size)))
 
 
-def _like(text: str) -> str:
-    """``text`` as a LIKE pattern that matches it anywhere, its wildcards taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _filtered(query: Select[Any], wanted: DraftFilter, dated: Any) -> Select[Any]:
     """``query`` narrowed in SQL to what ``wanted`` asks for; ``dated`` is the date column."""
     if wanted.text.strip():
-        pattern = _like(wanted.text.strip().lower())
+        pattern = like_anywhere(wanted.text.strip().lower())
         query = query.where(
             or_(
                 func.lower(Draft.text).like(pattern, escape="\\"),
@@ -94,7 +88,7 @@ def _filtered(query: Select[Any], wanted: DraftFilter, dated: Any) -> Select[Any
             )
         )
     if wanted.clause.strip():
-        query = query.where(Draft.clauses.like(_like(f" {wanted.clause.strip()} "), escape="\\"))
+        query = query.where(Draft.clauses.like(like_anywhere(f" {wanted.clause.strip()} "), escape="\\"))
     if wanted.since:
         query = query.where(dated >= dt.datetime.combine(wanted.since, dt.time(), dt.UTC))
     if wanted.until:

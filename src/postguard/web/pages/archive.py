@@ -30,7 +30,7 @@ from postguard.errors import PostguardError, ValidationError
 from postguard.media.store import MediaStore
 from postguard.web.deps import ServiceDep, State
 from postguard.web.pages.common import ViewerDep, marked, needs, render
-from postguard.web.pages.listing import page_links
+from postguard.web.pages.listing import day_field, page_links
 from postguard.web.textdiff import word_diff
 
 __all__ = ["FILTER_FIELDS", "filter_from", "router", "version_views"]
@@ -52,15 +52,6 @@ def _flag(value: str, label: str) -> bool | None:
     raise ValidationError(f"'{label}' must be yes or no.")
 
 
-def _day(value: str, label: str) -> dt.date | None:
-    if not value.strip():
-        return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationError(f"the date '{label}' must be a day, YYYY-MM-DD.") from None
-
-
 def filter_from(request: Request, page: int) -> tuple[ArchiveFilter, dict[str, str], str]:
     """The filter the form asks for, the form's values (to show them again), and any problem.
 
@@ -72,7 +63,7 @@ def filter_from(request: Request, page: int) -> tuple[ArchiveFilter, dict[str, s
     days: dict[str, dt.date | None] = {}
     for name in ("from", "to"):
         try:
-            days[name] = _day(given[name], name)
+            days[name] = day_field(given[name], name)
         except ValidationError as exc:
             problems.append(str(exc))
             days[name], given[name] = None, ""

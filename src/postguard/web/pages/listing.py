@@ -31,7 +31,8 @@ def people(state: State) -> dict[str, str]:
     }
 
 
-def _day(value: str, label: str) -> dt.date | None:
+def day_field(value: str, label: str) -> dt.date | None:
+    """A filter form's day (YYYY-MM-DD), or None when left empty."""
     if not value.strip():
         return None
     try:
@@ -51,7 +52,7 @@ def filter_from(request: Request) -> tuple[DraftFilter, dict[str, str], str]:
     days: dict[str, dt.date | None] = {}
     for name, label in (("from", "from"), ("to", "to")):
         try:
-            days[name] = _day(given[name], label)
+            days[name] = day_field(given[name], label)
         except ValidationError as exc:
             problems.append(str(exc))
             days[name] = None
