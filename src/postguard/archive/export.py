@@ -32,8 +32,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postguard import __version__
+from postguard.archive.queries import media_hex
 from postguard.errors import ValidationError
-from postguard.media.store import MediaStore
+from postguard.media.store import MediaStore, file_sha256
 from postguard.registry.models import ArchivedPost, PostVersion
 from postguard.registry.service import Registry
 
@@ -82,17 +83,6 @@ def _aware(name: str, value: dt.datetime | None) -> dt.datetime | None:
             f"{name} must be a time with its zone (UTC), not {value.isoformat()}.", field=name
         )
     return value
-
-
-def _media_hex(item: Any) -> str | None:
-    """The SHA-256 hex of a media entry (``{"sha256": "HEX" or "sha256:HEX", ...}``), or None."""
-    if not isinstance(item, dict):
-        return None
-    value = item.get("sha256") or item.get("ref") or ""
-    if not isinstance(value, str):
-        return None
-    value = value.strip().lower().removeprefix("sha256:")
-    return value if _HEX.match(value) else None
 
 
 def _version_dict(v: PostVersion) -> dict[str, Any]:
@@ -251,8 +241,8 @@ def write_records_export(
                 summary.posts += 1
                 summary.versions += len(versions)
                 for item in [*post.media, *(m for v in versions for m in v.media)]:
-                    found = _media_hex(item)
-                    if found is not None:
+                    found = media_hex(item)
+                    if found:
                         wanted.setdefault(found, None)
     files[POSTS_FILE] = {"sha256": posts.hash.hexdigest(), "bytes": posts.size}
     summary.bytes_written += posts.size
@@ -298,16 +288,6 @@ def write_records_export(
     return summary
 
 
-def _file_sum(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while piece := fh.read(_CHUNK):
-            digest.update(piece)
-            size += len(piece)
-    return digest.hexdigest(), size
-
-
 def verify_records_export(out_dir: Path) -> list[str]:
     """The problems with the export in ``out_dir`` (an empty list: it is as written).
 
@@ -343,7 +323,7 @@ def verify_records_export(out_dir: Path) -> list[str]:
         if not path.is_file():
             problems.append(f"{name} is missing.")
             continue
-        digest, size = _file_sum(path)
+        digest, size = file_sha256(path), path.stat().st_size
         if digest != expected.get("sha256") or size != expected.get("bytes"):
             problems.append(f"{name} has changed: its SHA-256 or size is not what the manifest says.")
         elif name != POSTS_FILE and digest != parts[1]:

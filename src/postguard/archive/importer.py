@@ -11,7 +11,6 @@ SHA-256, the account and the counts.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from postguard.audit.chain import AuditRecord
 from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post, Report
 from postguard.errors import InputError, ValidationError
-from postguard.media.store import MediaStore
+from postguard.media.store import MediaStore, file_sha256
 from postguard.registry.models import OfficialAccount
 from postguard.registry.service import Registry
 
@@ -68,16 +67,6 @@ class ImportSummary:
         }
 
 
-def _sha256(path: Path) -> str:
-    if path.is_dir():
-        return ""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def import_export(
     registry: Registry,
     checker: Checker,
@@ -89,7 +78,9 @@ def import_export(
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import every post of ``export`` (read from ``source``) as ``actor`` (audited)."""
-    summary = ImportSummary(str(source), export.format, export.account, _sha256(source))
+    summary = ImportSummary(
+        str(source), export.format, export.account, "" if source.is_dir() else file_sha256(source)
+    )
     store = MediaStore(media_root) if media_root is not None else None
     retention = checker.pack.archive.retention_days
     platform = export.platform

@@ -162,9 +162,10 @@ def media_hex(item: object) -> str:
     """The SHA-256 (64 hex digits, lower case) a media entry names, or "" when it names none.
 
     Entries are kept as ``{"sha256": ..., ...}``, the digest bare or as a media-store
-    reference (``sha256:HEX``); anything else is not trusted as a file's name.
+    reference (``sha256:HEX``), or with the reference alone (``{"ref": "sha256:HEX"}``);
+    anything else is not trusted as a file's name.
     """
-    value = item.get("sha256") if isinstance(item, dict) else None
+    value = (item.get("sha256") or item.get("ref")) if isinstance(item, dict) else None
     if not isinstance(value, str):
         return ""
     digest = value.strip().lower().removeprefix("sha256:")

@@ -38,6 +38,7 @@ from jinja2 import Environment, PackageLoader
 
 from postguard.archive.scan import FINDINGS, Counts, read_state
 from postguard.errors import ValidationError
+from postguard.registry.values import csv_safe
 
 __all__ = ["MAX_POSTS", "ReportPaths", "write_report"]
 
@@ -74,15 +75,10 @@ class ReportPaths:
     findings: Path
 
 
-def _no_formula(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _cell(value: Any) -> str | int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return "" if value is None else _no_formula(str(value))
+    return "" if value is None else csv_safe(str(value))
 
 
 def _lines(out: Path, size: int) -> Iterator[dict[str, Any]]:

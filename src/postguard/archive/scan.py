@@ -35,7 +35,6 @@ this process reads the next page while they check the last. With a Dask
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import multiprocessing
 import os
@@ -49,8 +48,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import sqlalchemy as sa
 
+from postguard.checks.batch import usable_cores
 from postguard.errors import ConflictError, InputError, NotFoundError, ValidationError
 from postguard.factory import build_checker, build_pack
+from postguard.media.store import file_sha256
 from postguard.registry.db import Database
 from postguard.registry.models import ArchivedPost
 from postguard.settings import Settings
@@ -221,14 +222,6 @@ class Counts:
 # The settings in force ---------------------------------------------------
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fingerprint(settings: Settings) -> dict[str, str]:
     """What a scan's results depend on: the pack (its version and SHA-256) and the scorer with its
     model file's SHA-256. A scan resumes only under the same fingerprint."""
@@ -241,7 +234,7 @@ def fingerprint(settings: Settings) -> dict[str, str]:
     model_sha = ""
     if model is not None:
         try:
-            model_sha = _file_sha256(model.resolve())
+            model_sha = file_sha256(model.resolve())
         except OSError as exc:
             raise ValidationError(f"Cannot read the model file {model}: {exc.strerror}.") from None
     return {
@@ -261,9 +254,8 @@ def _clause_labels(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def default_workers() -> int:
-    """One process per core this process may run on."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores)
+    """One process per core this process may run on (every core: a scan is long)."""
+    return usable_cores()
 
 
 # Checking ----------------------------------------------------------------

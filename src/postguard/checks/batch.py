@@ -23,7 +23,7 @@ from postguard.checks.engine import Checker
 from postguard.checks.types import Context, Post
 from postguard.errors import InputError
 
-__all__ = ["BatchStats", "check_lines", "default_workers"]
+__all__ = ["BatchStats", "check_lines", "default_workers", "usable_cores"]
 
 _ID_GUESS = re.compile(rb'"id"\s*:\s*"((?:[^"\\]|\\.){0,200})"')
 
@@ -88,8 +88,13 @@ def default_workers() -> int:
     """
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     return 1 if cores <= 1 else min(8, cores)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the system has one)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 _WORKER_CHECKER: Checker | None = None

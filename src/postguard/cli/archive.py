@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from rich.progress import (
 from postguard.audit.chain import AuditRecord
 from postguard.cli.common import err, fail, out, plain, translate_errors
 from postguard.cli.records import ActorOption, DatabaseOption, JsonOption, KeysDirOption, emit, open_registry
+from postguard.media.store import file_sha256
 
 __all__ = ["archive_app"]
 
@@ -71,7 +73,7 @@ def import_command(
         checker = build_checker(opened.settings)
         with (
             read_export(source, account=account) as export,
-            _progress(f"Importing {export.format}", None) as (
+            _progress(f"Importing {export.format}") as (
                 progress,
                 task,
             ),
@@ -175,7 +177,7 @@ def export_command(
                         "until": until,
                         "posts": summary.posts,
                         "media": summary.media_files,
-                        "manifest_sha256": _sha256(summary.manifest),
+                        "manifest_sha256": file_sha256(summary.manifest),
                     },
                 ),
             )
@@ -279,7 +281,7 @@ def scan_command(
         opened = open_registry(database, keys_dir)
         who = opened.authorised(actor, "archive.scan")
         start, end = _when(since, "--since"), _when(until, "--until")
-        with _progress("Scanning the archive", None) as (progress, task):
+        with _progress("Scanning the archive") as (progress, task):
 
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
@@ -340,33 +342,17 @@ def scan_command(
     )
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _progress(description: str, total: int | None) -> _ProgressBar:
-    return _ProgressBar(description, total)
-
-
-class _ProgressBar:
-    """A Rich progress bar on stderr (hidden when stderr is not a terminal)."""
-
-    def __init__(self, description: str, total: int | None) -> None:
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        )
-        self.task = self.progress.add_task(description, total=total)
-
-    def __enter__(self) -> tuple[Progress, TaskID]:
-        self.progress.start()
-        return self.progress, self.task
-
-    def __exit__(self, *_: object) -> None:
-        self.progress.stop()
+@contextmanager
+def _progress(description: str) -> Iterator[tuple[Progress, TaskID]]:
+    """A Rich progress bar on stderr (hidden when stderr is not a terminal), and its task."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        yield bar, bar.add_task(description, total=None)

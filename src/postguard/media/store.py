@@ -17,7 +17,7 @@ from pathlib import Path
 from postguard.errors import NotFoundError, ValidationError
 from postguard.media.read import sniff
 
-__all__ = ["CONTENT_TYPES", "MediaStore", "is_ref", "ref_hex"]
+__all__ = ["CONTENT_TYPES", "MediaStore", "file_sha256", "is_ref", "ref_hex"]
 
 _REF = re.compile(r"^sha256:([0-9a-f]{64})$")
 _EXT = {
@@ -40,6 +40,12 @@ CONTENT_TYPES = {
     ".mov": "video/quicktime",
     ".webm": "video/webm",
 }
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 (hex) of the file at ``path``, read a block at a time."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def is_ref(value: str) -> bool:

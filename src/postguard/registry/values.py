@@ -10,6 +10,7 @@ from postguard.registry.models import ROLES
 
 __all__ = [
     "check_period",
+    "csv_safe",
     "date_only",
     "end_of_day",
     "iso",
@@ -24,6 +25,11 @@ __all__ = [
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def csv_safe(value: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def like_anywhere(text: str) -> str:

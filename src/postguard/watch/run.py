@@ -220,7 +220,6 @@ class Watch:
         with self.registry.db.session() as session:
             serialise(session)  # several service processes may each run a round: one keeps each post
             publication, approved = self._publication(session, account_id, post)
-            outside = publication is None
             if changed and history:
                 row = find(session, platform, name, post.platform_id)
                 if row is not None:
@@ -240,39 +239,13 @@ class Watch:
                 retention_days=self.retention_days,
                 account_id=account_id,
                 publication_id=publication.id if publication is not None else None,
-                outside_workflow=outside,
+                outside_workflow=publication is None,
             )
             if change == "unchanged":  # seen deleted already: the deletion stands
                 return
             row.watched_at = row.watched_at or utcnow()
-            outside = row.outside_workflow
-            findings = _findings(report)
-            line: dict[str, Any] = {
-                "account": name,
-                "platform_id": post.platform_id,
-                "url": post.url,
-                "outside_workflow": outside,
-                "decision": row.decision or None,
-                "findings": findings,
-                "posted_at": iso(post.posted_at),
-                "archived": row.id,
-            }
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    ACTOR,
-                    "archive.seen" if change == "new" else "archive.edited",
-                    f"post:{row.id}",
-                    row.clauses.strip().replace(" ", ","),
-                    {
-                        "account": name,
-                        "platform_id": post.platform_id,
-                        "outside_workflow": outside,
-                        "decision": row.decision,
-                        "publication": row.publication_id,
-                        "findings": [{"clause": f["clause"], "span": f["span"]} for f in findings],
-                    },
-                ),
+            line = self._seen(
+                session, row, "archive.seen" if change == "new" else "archive.edited", _findings(report)
             )
             alerts = self._alerts(session, row, change, line, approved)
         result.alerts.extend(alerts)
@@ -292,34 +265,42 @@ class Watch:
             row.watched_at, row.updated_at, row.url = utcnow(), utcnow(), row.url or post.url
             if media and len(media) == len(row.media):
                 row.media = [{**old, "url": new["url"]} for old, new in zip(row.media, media, strict=True)]
-            line: dict[str, Any] = {
-                "account": name,
-                "platform_id": post.platform_id,
-                "url": row.url,
-                "outside_workflow": row.outside_workflow,
-                "decision": row.decision or None,
-                "findings": list(row.report.get("findings", [])),
-                "posted_at": iso(row.posted_at),
-                "archived": row.id,
-            }
-            self.registry.audit(
-                session,
-                AuditRecord(
-                    ACTOR,
-                    "archive.seen",
-                    f"post:{row.id}",
-                    row.clauses.strip().replace(" ", ","),
-                    {
-                        "account": name,
-                        "platform_id": post.platform_id,
-                        "outside_workflow": row.outside_workflow,
-                        "decision": row.decision,
-                        "publication": row.publication_id,
-                        "source": row.source,
-                    },
-                ),
-            )
+            line = self._seen(session, row, "archive.seen", list(row.report.get("findings", [])))
         result.posts.append({**line, "alerts": []})
+
+    def _seen(
+        self, session: Session, row: ArchivedPost, action: str, findings: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Audit what the watch saw of ``row`` (``action``), and give its ``watch run --json`` line."""
+        line: dict[str, Any] = {
+            "account": row.account,
+            "platform_id": row.platform_id,
+            "url": row.url,
+            "outside_workflow": row.outside_workflow,
+            "decision": row.decision or None,
+            "findings": findings,
+            "posted_at": iso(row.posted_at),
+            "archived": row.id,
+        }
+        self.registry.audit(
+            session,
+            AuditRecord(
+                ACTOR,
+                action,
+                f"post:{row.id}",
+                row.clauses.strip().replace(" ", ","),
+                {
+                    "account": row.account,
+                    "platform_id": row.platform_id,
+                    "outside_workflow": row.outside_workflow,
+                    "decision": row.decision,
+                    "publication": row.publication_id,
+                    "source": row.source,
+                    "findings": [{"clause": f["clause"], "span": f["span"]} for f in findings],
+                },
+            ),
+        )
+        return line
 
     def _alerts(
         self, session: Session, row: ArchivedPost, change: str, line: dict[str, Any], approved: str | None

@@ -18,7 +18,7 @@ from postguard.audit.checkpoints import create_checkpoint
 from postguard.audit.queries import entries
 from postguard.audit.verify import VerifyReport
 from postguard.errors import NotFoundError, PostguardError
-from postguard.registry.values import utcnow
+from postguard.registry.values import csv_safe, utcnow
 from postguard.web.deps import ServiceDep, State, verify_trail
 from postguard.web.pages.common import Viewer, ViewerDep, back, check_csrf, needs, render
 from postguard.web.problems import status_of
@@ -106,15 +106,8 @@ def _csv_line(row: dict[str, Any]) -> str:
         json.dumps(row["detail"], ensure_ascii=False, sort_keys=True) if c == "detail" else row[c]
         for c in _COLUMNS
     ]
-    csv.writer(out, lineterminator="\r\n").writerow(
-        ["" if v is None else _no_formula(str(v)) for v in values]
-    )
+    csv.writer(out, lineterminator="\r\n").writerow(["" if v is None else csv_safe(str(v)) for v in values])
     return out.getvalue()
-
-
-def _no_formula(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _export(request: Request, state: State, viewer: Viewer, kind: str, filters: dict[str, str]) -> Response:
