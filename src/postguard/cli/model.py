@@ -143,6 +143,17 @@ def train_command(
             f"{m['brier']:.4f}",
         )
     out.print(table)
+    if report.real_per_clause:
+        real = Table(title="out-of-fold, the real posts alone (patterns or model)")
+        for column in ("clause", "support", "precision", "recall", "F1"):
+            real.add_column(column)
+        for clause, m in report.real_per_clause.items():
+            real.add_row(
+                clause, f"{m['support']:.0f}", f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}"
+            )
+        out.print(real)
+        if report.real_ordinary_flagged is not None:
+            out.print(f"ordinary real posts flagged out of fold: {report.real_ordinary_flagged:.2%}")
 
 
 @model_app.command("info")

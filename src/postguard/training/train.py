@@ -47,7 +47,7 @@ from postguard.checks.types import Post
 __all__ = ["DEFAULT_FEATURES", "TrainingOptions", "TrainingReport", "train"]
 
 FOLDS = 5
-DEFAULT_FEATURES = FeatureConfig(view=1)
+DEFAULT_FEATURES = FeatureConfig(view=2)
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ class TrainingOptions:
     #: The share of ordinary real posts (unlabelled posts of a folder of real posts, read by id)
     #: that the model may flag out of fold, all clauses together (None: no limit).
     fp_budget: float | None = 0.012
+    #: How a threshold's F1 is counted: over all posts together (``all``), or as the mean of
+    #: the F1 on written posts and the F1 on real posts (``balanced``), each where it has at
+    #: least ``min_real_positives`` examples of the clause, so the few real posts are not
+    #: outvoted by the many written ones.
+    threshold_objective: str = "balanced"
+    min_real_positives: int = 20
 
 
 @dataclass
@@ -79,6 +85,14 @@ class TrainingReport:
     features: int
     sources: dict[str, int] = field(default_factory=dict)
     per_clause: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The same out-of-fold figures on the real posts alone (read by id), when there are any:
+    #: how the model does on real traffic, which the corpus's figures can hide.
+    real_per_clause: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Of the ordinary real posts (no label), the share flagged by patterns or model, any clause.
+    real_ordinary_flagged: float | None = None
+    #: Each trained post's id and its out-of-fold score per clause (posts, clauses), for analysis.
+    post_ids: list[str] = field(default_factory=list)
+    post_scores: npt.NDArray[np.float64] | None = None
     path: Path | None = None
 
 
@@ -213,6 +227,8 @@ def _thresholds(
     truth: npt.NDArray[np.int8],
     ordinary: npt.NDArray[np.bool_],
     budget: float | None,
+    groups: Sequence[npt.NDArray[np.bool_]] = (),
+    min_positives: int = 20,
 ) -> list[tuple[float, dict[str, float]]]:
     """Each clause's threshold, chosen together under one budget of ordinary posts flagged.
 
@@ -220,6 +236,8 @@ def _thresholds(
     the grid, take the move (one clause's threshold down to any lower value) with the
     most F1 gained per ordinary post newly flagged, while the model's flags on ordinary
     posts (any clause) stay within ``budget``; without a budget, each clause's best F1.
+    With ``groups`` (masks over the posts), the F1 that is maximised is the mean of each
+    group's F1, over the groups with at least ``min_positives`` posts of the clause.
     """
     clauses = post_scores.shape[1]
     plain = max(int(ordinary.sum()), 1)
@@ -237,6 +255,20 @@ def _thresholds(
             fn = float(np.sum(~predicted & (truth[:, c] == 1)))
             rows.append(_f1(tp, fp, fn))
             f1s[c, g] = rows[-1][0]
+            counted = [m for m in groups if int(np.sum(truth[m, c] == 1)) >= min_positives]
+            if counted:
+                f1s[c, g] = float(
+                    np.mean(
+                        [
+                            _f1(
+                                float(np.sum(predicted[m] & (truth[m, c] == 1))),
+                                float(np.sum(predicted[m] & (truth[m, c] == 0))),
+                                float(np.sum(~predicted[m] & (truth[m, c] == 1))),
+                            )[0]
+                            for m in counted
+                        ]
+                    )
+                )
             flags[c, g] = by_model[ordinary]
         stats.append(rows)
     if budget is None:
@@ -279,6 +311,35 @@ def _thresholds(
         metrics = {"f1": f1, "precision": precision, "recall": recall, "ordinary_flagged": flagged_share}
         out.append((float(GRID[chosen[c]]), metrics))
     return out
+
+
+def _real_figures(
+    report: TrainingReport,
+    chosen: Sequence[LabelledPost],
+    clauses: tuple[str, ...],
+    by_model: npt.NDArray[np.bool_],
+    ex: _Examples,
+) -> None:
+    """Fill the report's out-of-fold figures for the real posts alone (patterns or model)."""
+    real = np.array([p.source.startswith(REAL) for p in chosen], dtype=np.bool_)
+    if not real.any():
+        return
+    flagged = by_model | (ex.pattern_hits == 1)
+    for c_index, clause in enumerate(clauses):
+        truth = ex.post_labels[real, c_index] == 1
+        predicted = flagged[real, c_index]
+        tp = float(np.sum(predicted & truth))
+        fp = float(np.sum(predicted & ~truth))
+        fn = float(np.sum(~predicted & truth))
+        f1, precision, recall = _f1(tp, fp, fn)
+        report.real_per_clause[clause] = {
+            "support": float(truth.sum()),
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+        }
+    if ex.ordinary.any():
+        report.real_ordinary_flagged = float(flagged[ex.ordinary].any(axis=1).mean())
 
 
 def train(
@@ -386,8 +447,18 @@ def train(
         np.maximum.at(best_joined, ex.post_index, joined)
         final_platt[c_index] = _platt(_logit(best_joined), ex.post_labels[:, c_index])
         all_scores[:, c_index] = _sigmoid(_logit(best_joined), final_platt[c_index])
+    groups: list[npt.NDArray[np.bool_]] = []
+    if options.threshold_objective == "balanced":
+        real = np.array([p.source.startswith(REAL) for p in chosen], dtype=np.bool_)
+        groups = [~real, real]
     chosen_thresholds = _thresholds(
-        all_scores, ex.pattern_hits, ex.post_labels, ex.ordinary, options.fp_budget
+        all_scores,
+        ex.pattern_hits,
+        ex.post_labels,
+        ex.ordinary,
+        options.fp_budget,
+        groups,
+        options.min_real_positives,
     )
     thresholds = []
     for c_index, (clause, (threshold, metrics)) in enumerate(zip(clauses, chosen_thresholds, strict=True)):
@@ -398,6 +469,10 @@ def train(
             f"{clause}: threshold {threshold:.2f}, out-of-fold F1 {metrics['f1']:.3f}, "
             f"ordinary posts flagged {metrics['ordinary_flagged']:.2%}"
         )
+
+    _real_figures(report, chosen, clauses, all_scores >= np.array(thresholds), ex)
+    report.post_ids = [p.id for p in chosen]
+    report.post_scores = all_scores
 
     vec = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=2, dtype=np.float32)
     x_all = vec.fit_transform(ex.texts)
@@ -425,6 +500,7 @@ def train(
         "c": options.c_value,
         "post_c": options.post_c_value,
         "fp_budget": options.fp_budget,
+        "threshold_objective": options.threshold_objective,
         "real_weight": options.real_weight,
         "post_words_only": options.post_words_only,
         "stack": options.stack,
@@ -434,6 +510,8 @@ def train(
         "posts": len(chosen),
         "sentences": len(ex.texts),
         "out_of_fold": report.per_clause,
+        "real_out_of_fold": report.real_per_clause,
+        "real_ordinary_flagged": report.real_ordinary_flagged,
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, npt.NDArray[Any]] = {
