@@ -90,3 +90,17 @@ def test_text_over_64_kib_is_refused(checker: Checker) -> None:
 def test_bad_context_is_refused(checker: Checker) -> None:
     with pytest.raises(ValueError, match="account"):
         checker.check("Road closed.", {"account": "secret"})
+
+
+def test_a_stronger_finding_of_the_same_words_keeps_the_patterns_rewrite() -> None:
+    from postguard.checks.engine import _merge
+
+    def found(score: float, start: int, end: int, replacement: str | None, source: str) -> Finding:
+        return Finding("A.i", start, end, "#GotHim", score, "why", replacement=replacement, source=source)
+
+    model, pattern = found(0.9, 10, 17, None, "model"), found(0.8, 10, 17, "#Arrested", "pattern")
+    [kept] = _merge([pattern, model])
+    assert kept.source == "model" and kept.score == 0.9 and kept.replacement == "#Arrested"
+    # Words that only overlap: the rewrite was for the pattern's words, so it is not lent.
+    [kept] = _merge([found(0.8, 12, 17, "#Arrested", "pattern"), model])
+    assert kept.replacement is None

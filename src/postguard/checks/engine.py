@@ -47,13 +47,32 @@ class MediaPermissionResolver(PermissionResolver, Protocol):
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:
-    """Keep the strongest of overlapping findings of the same clause."""
+    """Keep the strongest of overlapping findings of the same clause.
+
+    A weaker finding of the very same words still lends its one-step ``replacement``
+    (a pattern's) to the one kept (the model's, say, when it scored the words higher).
+    """
     kept: list[Finding] = []
     for finding in sorted(findings, key=lambda f: (-f.score, f.start)):
-        if not any(
-            k.clause == finding.clause and k.start < finding.end and finding.start < k.end for k in kept
-        ):
+        same = [
+            i
+            for i, k in enumerate(kept)
+            if k.clause == finding.clause and k.start < finding.end and finding.start < k.end
+        ]
+        if not same:
             kept.append(finding)
+            continue
+        first = kept[same[0]]
+        if (
+            finding.replacement
+            and not first.replacement
+            and (first.start, first.end)
+            == (
+                finding.start,
+                finding.end,
+            )
+        ):
+            kept[same[0]] = replace(first, replacement=finding.replacement)
     return sorted(kept, key=lambda f: (f.start, f.clause))
 
 
