@@ -25,7 +25,8 @@ from postguard.checks.segment import sentences
         ("th\u00adug", "thug"),  # soft hyphen
         ("idi\u0301ot", "idiot"),  # combining accent
         ("Here's the 📻 chatter", "Here's the  radio  chatter"),
-        ("you 🤡", "you  clown face "),
+        ("you 🤡", "you  clown\u2060face "),
+        ("face to face 🙄", "face to face  face\u2060with\u2060rolling\u2060eyes "),
     ],
 )
 def test_obfuscation_is_seen_through(original: str, expected: str) -> None:

@@ -1,4 +1,4 @@
-"""See through obfuscation while keeping a map back to the original text.
+r"""See through obfuscation while keeping a map back to the original text.
 
 ``normalise(text)`` returns a :class:`NormalText`: the text as the detectors
 read it, and for every character of it the span of original characters it
@@ -12,7 +12,10 @@ What is seen through, in order:
 2. compatibility forms (full-width, mathematical, circled letters, ligatures)
    are folded by NFKC, accents are stripped, and look-alike letters from
    Cyrillic and Greek become their Latin twins;
-3. an emoji becomes its Unicode name in words (🤡 → " clown face ");
+3. an emoji becomes its Unicode name in words, joined by WORD JOINER (U+2060,
+   which no input keeps, step 1), so that the words of an emoji's name can be
+   told from the same words in the text (🤡 → " clown\u2060face "; a pattern's
+   ``\bclowns?\b`` still matches, ``\s`` does not);
 4. leetspeak inside words is read as letters (``k1ll3r`` → ``killer``);
 5. letters spaced out with one repeated separator are joined
    (``s c u m`` → ``scum``, ``t.h.u.g`` → ``thug``);
@@ -27,7 +30,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["MASKED_WORDS", "NormalText", "normalise"]
+__all__ = ["EMOJI_JOINER", "MASKED_WORDS", "NormalText", "normalise"]
+
+#: Joins the words of an emoji's name in the normalised text (a format character: input never keeps it).
+EMOJI_JOINER = "\u2060"
 
 #: Words that people mask with ``*`` or ``#`` to slip them past filters:
 #: profanity, insults and the labels for suspects that clause A.iii.guilt
@@ -206,7 +212,7 @@ def _fold(ch: str) -> str:
         if 0x1F3FB <= ord(ch) <= 0x1F3FF or 0x1F1E6 <= ord(ch) <= 0x1F1FF:
             return ""  # skin tones and flag letters carry no words
         name = unicodedata.name(ch, "")
-        return f" {name.lower()} " if name else ""
+        return f" {name.lower().replace(' ', EMOJI_JOINER)} " if name else ""
     if unicodedata.category(ch) in _DROP_CATEGORIES:
         return ""
     folded = unicodedata.normalize("NFKD", ch)

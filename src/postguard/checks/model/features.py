@@ -11,6 +11,11 @@ phone numbers become tokens, an age says whether the person is a juvenile
 (``agejuvenile``, ``ageadult``), and a run of capitalised words (a likely name)
 is marked ``nametoken`` before its words, so "the murder of nametoken" can be
 told from "the murder investigation". Nothing is deleted.
+
+Version 2 of the view also reads each emoji as one token of its own
+(``emojifacewithrollingeyes``), without character n-grams: the normaliser spells an emoji's name with its
+words joined (:data:`~postguard.checks.normalise.EMOJI_JOINER`), so the "face" of
+"🙄" is not the "face" of "face court" or "came face to face".
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ _AGE = re.compile(
     r"|(?<=[a-z]),\s(\d{1,2})(?=,|\s(?:from|of|was|is|has|and)\b)",  # Jo Bloggs, 16, of Leeds
     re.I,
 )
+_EMOJI = re.compile(r"[a-z0-9-]+(?:\u2060[a-z0-9-]+)+")
 _NAME = re.compile(r"\b[A-Z][a-z'’]+(?:[-\s](?:[A-Z]\.?\s)?[A-Z][a-z'’]+){1,3}\b")
 _LONG_NUMBER = re.compile(r"\b\d{5,}\b")
 _PHONE = re.compile(r"\b\d{3}[-.\s]\d{3,4}[-.\s]\d{3,4}\b")
@@ -50,8 +56,14 @@ def _age(match: re.Match[str]) -> str:
     return " agejuvenile " if years < 18 else " ageadult "
 
 
-def view(text: str) -> str:
+def _emoji(match: re.Match[str]) -> str:
+    return " emoji" + match.group().replace("\u2060", "").replace("-", "") + " "
+
+
+def view(text: str, version: int = 1) -> str:
     """The text as the model's features see it (see the module's docstring)."""
+    if version >= 2 and "\u2060" in text:
+        text = _EMOJI.sub(_emoji, text)
     if "/" in text or "www" in text:
         text = _URL.sub(" urltoken ", text)
     if "@" in text:
@@ -76,7 +88,7 @@ class FeatureConfig:
     word_ngrams: int = 2
     char_min: int = 3
     char_max: int = 5
-    view: int = 0  # 0: the text as it is; 1: :func:`view`
+    view: int = 0  # 0: the text as it is; 1 or 2: :func:`view`, that version
 
     def to_dict(self) -> dict[str, int]:
         return {
@@ -86,8 +98,13 @@ class FeatureConfig:
             "view": self.view,
         }
 
+    def whole(self, word: str) -> bool:
+        """Whether ``word`` is read whole, without character n-grams: an emoji in view 2
+        (the "party" of "emojipartypopper" is not a political party)."""
+        return self.view >= 2 and word.startswith("emoji")
+
     def words(self, text: str) -> list[str]:
-        return _WORD.findall((view(text) if self.view else text).lower())
+        return _WORD.findall((view(text, self.view) if self.view else text).lower())
 
 
 def analyse(text: str, config: FeatureConfig = FeatureConfig()) -> list[str]:
@@ -98,6 +115,8 @@ def analyse(text: str, config: FeatureConfig = FeatureConfig()) -> list[str]:
         feats.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     if config.char_max:
         for word in words:
+            if config.whole(word):
+                continue
             padded = f" {word} "
             size = len(padded)
             for n in range(config.char_min, min(config.char_max, size) + 1):
@@ -130,7 +149,7 @@ class FeatureIndexer:
         own = vocab.get(word)
         if own is not None:
             indices.append(own)
-        if config.char_max:
+        if config.char_max and not config.whole(word):
             padded = f" {word} "
             size = len(padded)
             for n in range(config.char_min, min(config.char_max, size) + 1):
