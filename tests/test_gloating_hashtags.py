@@ -1,0 +1,42 @@
+"""The gloating-hashtag pattern, on its own: real hashtags are elongated and run words
+together, so "#GotThemmm" and "#weekendnicked" gloat as "#GotThem" and "#Nicked" do; a
+word that merely ends in the same letters ("#mythbusted", "#sandbagged") does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from postguard.checks import Checker
+from postguard.cli.common import settings_with
+from postguard.factory import build_checker
+
+PATTERN = "decorum.gloating-hashtag"
+
+
+@pytest.fixture(scope="module")
+def patterns() -> Checker:
+    return build_checker(settings_with(scorer="none"))
+
+
+def _fired(checker: Checker, text: str) -> bool:
+    return any(f.rule == PATTERN for f in checker.check(text).findings)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["#GotHim", "#gotcha", "#GotThemmm", "#Gottemmm", "#weekendnicked", "#BigJailTime", "#Nicked", "#byebye"],
+)
+def test_a_gloating_hashtag_at_an_arrest_is_found(patterns: Checker, tag: str) -> None:
+    assert _fired(patterns, f"A man was arrested in Hexham this morning. {tag}")
+
+
+@pytest.mark.parametrize(
+    "tag", ["#mythbusted", "#sandbagged", "#Arrested", "#GotTalent", "#gothenburg", "#nickelodeon"]
+)
+def test_a_hashtag_that_only_looks_alike_is_not(patterns: Checker, tag: str) -> None:
+    assert not _fired(patterns, f"Our team at the Hexham fun day. {tag}")
+
+
+def test_the_rewrite_is_offered_for_the_hashtag(patterns: Checker) -> None:
+    [finding] = [f for f in patterns.check("Arrested overnight. #GotThemmm").findings if f.rule == PATTERN]
+    assert finding.evidence == "#GotThemmm" and finding.replacement == "#Arrested"
