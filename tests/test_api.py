@@ -158,7 +158,7 @@ def test_the_workflow_over_the_api(api: tuple[TestClient, dict[str, str]], world
     assert blocked.status_code == 422 and "blocks the post" in blocked.json()["detail"]
     disputed = client.post(
         f"/api/v1/drafts/{code}/disputes",
-        json={"clause": "A.iii.guilt", "reason": "Quoting the jury."},
+        json={"clause": "A.iii.guilt", "start": 0, "reason": "Quoting the jury."},
         headers=_auth(reviewer),
     )
     assert disputed.status_code == 201 and disputed.json()["disputes"][0]["confirmed_by"] is None

@@ -286,7 +286,8 @@ def test_the_api_offers_and_applies_rewrites(api: tuple[TestClient, dict[str, st
     plain = client.post("/api/v1/check", json={"text": GLOATING}, headers=pio).json()
     assert all("replacement" not in f for f in plain["findings"])
     rich = client.post("/api/v1/check?rewrites=true", json={"text": GLOATING}, headers=pio).json()
-    assert [f["replacement"] for f in rich["findings"]] == ["#Arrested"]
+    # The hashtag gloats (A.i, with the pattern's rewrite); the model may also read it as guilt.
+    assert [f.get("replacement") for f in rich["findings"] if f["clause"] == "A.i"] == ["#Arrested"]
     made = client.post("/api/v1/drafts", json={"text": GLOATING, "account": MASTODON}, headers=pio).json()
     finding = made["findings"][0]
     body = {"clause": finding["clause"], "start": finding["span"][0]}

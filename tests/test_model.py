@@ -13,9 +13,10 @@ from postguard.checks import Checker
 from postguard.checks.labelled import LabelledPost, LabelRules, PostsFolder, ReadStats, read_labelled
 from postguard.checks.model.features import FeatureConfig, analyse, view
 from postguard.checks.model.inference import SentenceModel, default_model_path
+from postguard.checks.normalise import normalise
 from postguard.errors import CorpusError, ModelError
 from postguard.policy import default_pack
-from postguard.training.train import TrainingOptions, train
+from postguard.training.train import TrainingOptions, _thresholds, train
 
 MODEL_CLAUSES = default_pack().learned_clause_ids
 PATTERNS = Checker(default_pack(), None)
@@ -145,6 +146,7 @@ def test_feature_indexer_gives_exactly_the_features_of_analyse() -> None:
     indexer = FeatureIndexer(model.vocabulary, model.config)
     texts = [t for t, _, _ in _POSTS] + ["", "!!! ???", "Ünïcödé wörds, déjà vu", "x " * 500, "a'b c'd"]
     texts += ["@jo_77 see https://t.co/AbC #KnifeCrimeWeek", "Jo Bloggs, 16, of Leeds (B/M, 27) 17y/o"]
+    texts += [normalise("Well done, party people 🎉👏 and 🙄").text]
     for text in texts:
         expected = Counter(i for i in map(model.vocabulary.get, analyse(text, model.config)) if i is not None)
         assert indexer.counts(text) == dict(expected), text
@@ -173,6 +175,16 @@ def test_the_view_keeps_what_real_posts_carry_as_tokens() -> None:
     assert "nametoken" not in headline  # title case: every word is capitalised, no name is marked
     assert FeatureConfig(view=0).words("#JAILED") == ["jailed"]
     assert FeatureConfig(view=1).words("#JAILED") == ["hashtagtoken", "jailed"]
+
+
+def test_view_two_reads_an_emoji_as_one_token_not_as_the_words_of_its_name() -> None:
+    text = normalise("Officers came face to face with a pony 😍 and a driver 🙄").text
+    words = FeatureConfig(view=2).words(text)
+    assert "emojismilingfacewithheartshapedeyes" in words and "emojifacewithrollingeyes" in words
+    assert words.count("face") == 2  # the text's own two, none from the emoji
+    assert FeatureConfig(view=1).words(text).count("face") == 4  # version 1 could not tell them apart
+    party = analyse(normalise("Welcome, new recruits 🎉").text, FeatureConfig(view=2))
+    assert "emojipartypopper" in party and not any("part" in f for f in party if f.startswith("#"))
 
 
 def test_extra_sources_with_text_and_by_id(tmp_path: Path) -> None:
@@ -226,4 +238,40 @@ def test_training_leaves_out_the_test_split_and_keeps_to_the_budget(tmp_path: Pa
     report = train([*posts, held], tmp_path / "m.npz", PATTERNS, options=TrainingOptions(fp_budget=0.0))
     assert report.posts == len(posts)  # the test split is never trained on
     meta = SentenceModel.load(tmp_path / "m.npz").meta
-    assert meta["fp_budget"] == 0.0 and meta["features"]["view"] == 1
+    assert meta["fp_budget"] == 0.0 and meta["features"]["view"] == 2
+
+
+def test_balanced_thresholds_do_not_let_written_posts_outvote_real_ones() -> None:
+    # 100 written posts (40 violations scored 0.9, 30 near misses scored 0.4) and 40 real ones
+    # (20 violations the model scores only 0.4). Over all posts, 0.9 and 0.4 tie at F1 0.8 and
+    # the higher wins; counted group by group, 0.4 is far better for the real posts.
+    scores = np.array([[0.9]] * 40 + [[0.4]] * 30 + [[0.1]] * 30 + [[0.4]] * 20 + [[0.1]] * 20)
+    truth = np.array([[1]] * 40 + [[0]] * 60 + [[1]] * 20 + [[0]] * 20, dtype=np.int8)
+    real = np.array([False] * 100 + [True] * 40)
+    hits = np.zeros_like(truth)
+    ordinary = np.zeros(len(truth), dtype=np.bool_)
+    [(overall, _)] = _thresholds(scores, hits, truth, ordinary, None)
+    [(balanced, metrics)] = _thresholds(scores, hits, truth, ordinary, None, [~real, real], 20)
+    assert overall == 0.9 and balanced <= 0.4
+    assert metrics["recall"] == 1.0
+    # A group with too few examples of the clause does not count on its own.
+    [(few, _)] = _thresholds(scores, hits, truth, ordinary, None, [~real, real], 21)
+    assert few == 0.9
+
+
+def test_training_reports_the_real_posts_apart(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    posts = _read(*sorted(corpus.glob("*.jsonl")))
+    real = [
+        LabelledPost(f"r-{i}", text, frozenset(), source="real:force")
+        for i, text in enumerate(["Road closed on Main St.", "Happy new year from all of us!"] * 10)
+    ]
+    report = train([*posts, *real], tmp_path / "m.npz", PATTERNS)
+    assert report.real_ordinary_flagged is not None and 0.0 <= report.real_ordinary_flagged <= 1.0
+    assert set(report.real_per_clause) == set(PATTERNS.pack.learned_clause_ids)
+    assert all(m["support"] == 0 for m in report.real_per_clause.values())
+    assert report.post_scores is not None and report.post_scores.shape == (
+        len(report.post_ids),
+        len(PATTERNS.pack.learned_clause_ids),
+    )
+    assert SentenceModel.load(tmp_path / "m.npz").meta["threshold_objective"] == "balanced"
