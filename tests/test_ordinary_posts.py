@@ -14,6 +14,8 @@ ORDINARY = [
     "A 41-year-old man was arrested this morning.",
     "Police arrested a man on Main Street last night.",
     "A woman has been arrested in connection with the burglary.",
+    "Officers were called to a disturbance on Quarry Lane. He was arrested at his home in Carrbridge this morning.",
+    "Thank you for sharing our appeal for the missing quad bike. She has been charged with theft and released on bail.",
     "Two men have been arrested on suspicion of robbery after a shop was targeted in Castleton on Friday.",
     "A 34-year-old man was arrested and charged with robbery. He is due in court on Monday.",
     "#ARRESTED | Officers detained a 27-year-old woman in #Halton this afternoon on suspicion of "
