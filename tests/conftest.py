@@ -39,6 +39,20 @@ def checker() -> Checker:
     return default_checker()
 
 
+@pytest.fixture(scope="session")
+def patterns() -> Checker:
+    """The shipped pack's patterns alone, no model: what a pattern does, whatever the weights."""
+    from postguard.cli.common import settings_with
+    from postguard.factory import build_checker
+
+    return build_checker(settings_with(scorer="none"))
+
+
+def rules_found(checker: Checker, text: str) -> list[str]:
+    """The rules (pattern ids, scorer names) behind each finding of ``text``."""
+    return [f.rule for f in checker.check(text).findings]
+
+
 # The registry on a real database: SQLite in a temporary folder, and the local
 # PostgreSQL server (a fresh database per test), as the suite's two backends.
 

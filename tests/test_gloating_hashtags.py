@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import rules_found
 from postguard.checks import Checker
-from postguard.cli.common import settings_with
-from postguard.factory import build_checker
 
 PATTERN = "decorum.gloating-hashtag"
 
 
-@pytest.fixture(scope="module")
-def patterns() -> Checker:
-    return build_checker(settings_with(scorer="none"))
-
-
 def _fired(checker: Checker, text: str) -> bool:
-    return any(f.rule == PATTERN for f in checker.check(text).findings)
+    return PATTERN in rules_found(checker, text)
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,6 @@ from __future__ import annotations
 import pytest
 
 from postguard.checks import Checker
-from postguard.cli.common import settings_with
-from postguard.factory import build_checker
-
-
-@pytest.fixture(scope="module")
-def patterns() -> Checker:
-    return build_checker(settings_with(scorer="none"))
 
 
 def _rules(checker: Checker, text: str) -> list[str]:
