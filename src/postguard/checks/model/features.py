@@ -13,15 +13,17 @@ is marked ``nametoken`` before its words, so "the murder of nametoken" can be
 told from "the murder investigation". Nothing is deleted.
 
 Version 2 of the view also reads each emoji as one token of its own
-(``emojifacewithrollingeyes``), without character n-grams: the normaliser spells an emoji's name with its
-words joined (:data:`~postguard.checks.normalise.EMOJI_JOINER`), so the "face" of
-"🙄" is not the "face" of "face court" or "came face to face".
+(``emojifacewithrollingeyes``), without character n-grams: the normaliser spells
+an emoji's name with its words joined (:data:`~postguard.checks.normalise.EMOJI_JOINER`),
+so the "face" of "🙄" is not the "face" of "face court" or "came face to face".
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from postguard.checks.normalise import EMOJI_JOINER
 
 __all__ = ["FeatureConfig", "FeatureIndexer", "analyse", "view"]
 
@@ -39,7 +41,7 @@ _AGE = re.compile(
     r"|(?<=[a-z]),\s(\d{1,2})(?=,|\s(?:from|of|was|is|has|and)\b)",  # Jo Bloggs, 16, of Leeds
     re.I,
 )
-_EMOJI = re.compile(r"[a-z0-9-]+(?:\u2060[a-z0-9-]+)+")
+_EMOJI = re.compile(rf"[a-z0-9-]+(?:{EMOJI_JOINER}[a-z0-9-]+)+")
 _NAME = re.compile(r"\b[A-Z][a-z'’]+(?:[-\s](?:[A-Z]\.?\s)?[A-Z][a-z'’]+){1,3}\b")
 _LONG_NUMBER = re.compile(r"\b\d{5,}\b")
 _PHONE = re.compile(r"\b\d{3}[-.\s]\d{3,4}[-.\s]\d{3,4}\b")
@@ -57,12 +59,12 @@ def _age(match: re.Match[str]) -> str:
 
 
 def _emoji(match: re.Match[str]) -> str:
-    return " emoji" + match.group().replace("\u2060", "").replace("-", "") + " "
+    return " emoji" + match.group().replace(EMOJI_JOINER, "").replace("-", "") + " "
 
 
 def view(text: str, version: int = 1) -> str:
     """The text as the model's features see it (see the module's docstring)."""
-    if version >= 2 and "\u2060" in text:
+    if version >= 2 and EMOJI_JOINER in text:
         text = _EMOJI.sub(_emoji, text)
     if "/" in text or "www" in text:
         text = _URL.sub(" urltoken ", text)
