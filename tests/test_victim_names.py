@@ -43,6 +43,8 @@ def test_a_given_name_attacked_goes_to_a_reviewer(patterns: Checker) -> None:
         "He was stabbed in the leg and is in a stable condition.",
         "Officers were assaulted during the arrest.",
         "Police Scotland's murder investigation team is leading the enquiry.",
+        "Come and meet the team on Friday August 16, at the park.",  # a date is not "Name, 16,"
+        "Rape Suspect Arrested in Durham",  # a headline's words are not a victim's name
     ],
 )
 def test_days_places_pronouns_and_officers_are_not_victims_named(patterns: Checker, text: str) -> None:

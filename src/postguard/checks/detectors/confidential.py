@@ -21,23 +21,29 @@ __all__ = ["ConfidentialDetector"]
 _JUVENILE_FIX = "Give the age and town only ('a 15-year-old boy from the area'), not the name."
 _VICTIM_FIX = "Describe the victim without naming them ('a woman in her 20s')."
 
+# Days and months, which start capitalised runs that are dates, not names ("Friday August 16,").
+# Not "May", which is a name too.
+_CALENDAR = (
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|"
+    r"June|July|August|September|October|November|December"
+)
 # A personal name: two or three capitalised words (case-sensitive inside
 # case-insensitive patterns). Common capitalised non-names are ruled out.
 _NAME = (
     r"(?-i:(?!(?:The|This|That|Police|Officers?|Detectives?|Court|County|Street|Road|Station|"
     r"Anyone|He|She|They|His|Her|On|In|At|A|An|Victims?|Support|Services?|Unit|Care|Liaison|"
     r"Advocates?|Family|Families|Man|Men|Woman|Women|Boy|Girl|Teenager|Teen|Child|Baby|Person|"
-    r"People|Couple|Pedestrian|Motorcyclist|Driver|Cyclist)\b)[A-Z][a-z'’]+"
-    r"(?:[-\s](?!(?:Support|Services?|Unit|Team|Centre|Center|Office|Line|Helpline)\b)[A-Z][a-z'’]+){1,2})"
+    rf"People|Couple|Pedestrian|Motorcyclist|Driver|Cyclist|Suspects?|{_CALENDAR})\b)[A-Z][a-z'’]+"
+    r"(?:[-\s](?!(?:Support|Services?|Unit|Team|Centre|Center|Office|Line|Helpline|Suspects?|"
+    r"Arrested|Charged|Wanted|Sought)\b)[A-Z][a-z'’]+){1,2})"
 )
 # One given name alone, as a post names a victim it has named before or knows by it:
 # "Tomasz was stabbed", "Kayden's murder". Not a day, a month, a place after "in"/"on", a
 # word that starts a sentence about the police, nor a pronoun.
 _FIRST_NAME = (
     r"(?<!\b(?:in|at|on|near|from)\s)"
-    r"(?-i:(?!(?:The|This|That|Today|Yesterday|Tonight|Monday|Tuesday|Wednesday|Thursday|Friday|"
-    r"Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|"
-    r"November|December|Britain|England|London|Scotland|Wales|Ireland|America|Country|City|Town|"
+    rf"(?-i:(?!(?:The|This|That|Today|Yesterday|Tonight|{_CALENDAR}|May|"
+    r"Britain|England|London|Scotland|Wales|Ireland|America|Country|City|Town|"
     r"County|Police|Force|Team|Unit|Squad|Department|Office|Service|Year|Week|Night|Weekend|"
     r"Morning|Man|Woman|Boy|Girl|Victim|Driver|Everyone|Nobody|Someone|Somebody|Anyone|He|She|"
     r"They|It|Who|Officers?|One|Nothing|No|Street|Road|Parade|Avenue|Lane|Station|House|Shop|"
