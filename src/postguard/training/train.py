@@ -106,6 +106,7 @@ class _Examples:
     pattern_hits: npt.NDArray[np.int8]  # (posts, clauses): a pattern fired
     post_weights: npt.NDArray[np.float64]
     ordinary: npt.NDArray[np.bool_]  # (posts,): an unlabelled post of a real source
+    real: npt.NDArray[np.bool_]  # (posts,): a post of a real source (read by id)
 
 
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -135,7 +136,8 @@ def _examples(posts: list[LabelledPost], patterns: Checker, clauses: tuple[str, 
             rows.append([int(_overlaps(span, evidence[c])) for c in clauses])
             owner.append(p_index)
     weights = np.array([p.weight for p in posts], dtype=np.float64)
-    ordinary = np.array([not p.labels and p.source.startswith(REAL) for p in posts], dtype=np.bool_)
+    real = np.array([p.source.startswith(REAL) for p in posts], dtype=np.bool_)
+    ordinary = real & np.array([not p.labels for p in posts], dtype=np.bool_)
     return _Examples(
         post_texts,
         texts,
@@ -145,6 +147,7 @@ def _examples(posts: list[LabelledPost], patterns: Checker, clauses: tuple[str, 
         hits,
         weights,
         ordinary,
+        real,
     )
 
 
@@ -214,7 +217,11 @@ def _logit(p: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 GRID = np.round(np.arange(0.95, 0.195, -0.01), 2)
 
 
-def _f1(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
+def _f1(predicted: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_]) -> tuple[float, float, float]:
+    """F1, precision and recall of ``predicted`` against ``truth`` (boolean, one per post)."""
+    tp = float(np.sum(predicted & truth))
+    fp = float(np.sum(predicted & ~truth))
+    fn = float(np.sum(~predicted & truth))
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -247,28 +254,15 @@ def _thresholds(
     stats: list[list[tuple[float, float, float]]] = []
     for c in range(clauses):
         rows = []
+        positive = truth[:, c] == 1
+        counted = [m for m in groups if int(np.sum(positive[m])) >= min_positives]
         for g, threshold in enumerate(GRID):
             by_model = post_scores[:, c] >= threshold
             predicted = by_model | (hits[:, c] == 1)
-            tp = float(np.sum(predicted & (truth[:, c] == 1)))
-            fp = float(np.sum(predicted & (truth[:, c] == 0)))
-            fn = float(np.sum(~predicted & (truth[:, c] == 1)))
-            rows.append(_f1(tp, fp, fn))
+            rows.append(_f1(predicted, positive))
             f1s[c, g] = rows[-1][0]
-            counted = [m for m in groups if int(np.sum(truth[m, c] == 1)) >= min_positives]
             if counted:
-                f1s[c, g] = float(
-                    np.mean(
-                        [
-                            _f1(
-                                float(np.sum(predicted[m] & (truth[m, c] == 1))),
-                                float(np.sum(predicted[m] & (truth[m, c] == 0))),
-                                float(np.sum(~predicted[m] & (truth[m, c] == 1))),
-                            )[0]
-                            for m in counted
-                        ]
-                    )
-                )
+                f1s[c, g] = float(np.mean([_f1(predicted[m], positive[m])[0] for m in counted]))
             flags[c, g] = by_model[ordinary]
         stats.append(rows)
     if budget is None:
@@ -314,24 +308,15 @@ def _thresholds(
 
 
 def _real_figures(
-    report: TrainingReport,
-    chosen: Sequence[LabelledPost],
-    clauses: tuple[str, ...],
-    by_model: npt.NDArray[np.bool_],
-    ex: _Examples,
+    report: TrainingReport, clauses: tuple[str, ...], by_model: npt.NDArray[np.bool_], ex: _Examples
 ) -> None:
     """Fill the report's out-of-fold figures for the real posts alone (patterns or model)."""
-    real = np.array([p.source.startswith(REAL) for p in chosen], dtype=np.bool_)
-    if not real.any():
+    if not ex.real.any():
         return
     flagged = by_model | (ex.pattern_hits == 1)
     for c_index, clause in enumerate(clauses):
-        truth = ex.post_labels[real, c_index] == 1
-        predicted = flagged[real, c_index]
-        tp = float(np.sum(predicted & truth))
-        fp = float(np.sum(predicted & ~truth))
-        fn = float(np.sum(~predicted & truth))
-        f1, precision, recall = _f1(tp, fp, fn)
+        truth = ex.post_labels[ex.real, c_index] == 1
+        f1, precision, recall = _f1(flagged[ex.real, c_index], truth)
         report.real_per_clause[clause] = {
             "support": float(truth.sum()),
             "precision": precision,
@@ -375,8 +360,7 @@ def train(
         return analyse(text, config)
 
     if options.real_weight != 1.0:
-        is_real = np.array([p.source.startswith(REAL) for p in chosen])
-        ex.post_weights = np.where(is_real, ex.post_weights * options.real_weight, ex.post_weights)
+        ex.post_weights = np.where(ex.real, ex.post_weights * options.real_weight, ex.post_weights)
     sentence_weights = ex.post_weights[ex.post_index]
 
     def post_view(matrix: Any, vocabulary: dict[str, int]) -> Any:
@@ -447,10 +431,7 @@ def train(
         np.maximum.at(best_joined, ex.post_index, joined)
         final_platt[c_index] = _platt(_logit(best_joined), ex.post_labels[:, c_index])
         all_scores[:, c_index] = _sigmoid(_logit(best_joined), final_platt[c_index])
-    groups: list[npt.NDArray[np.bool_]] = []
-    if options.threshold_objective == "balanced":
-        real = np.array([p.source.startswith(REAL) for p in chosen], dtype=np.bool_)
-        groups = [~real, real]
+    groups = [~ex.real, ex.real] if options.threshold_objective == "balanced" else []
     chosen_thresholds = _thresholds(
         all_scores,
         ex.pattern_hits,
@@ -470,7 +451,7 @@ def train(
             f"ordinary posts flagged {metrics['ordinary_flagged']:.2%}"
         )
 
-    _real_figures(report, chosen, clauses, all_scores >= np.array(thresholds), ex)
+    _real_figures(report, clauses, all_scores >= np.array(thresholds), ex)
     report.post_ids = [p.id for p in chosen]
     report.post_scores = all_scores
 
