@@ -27,15 +27,20 @@ _CALENDAR = (
     r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|"
     r"June|July|August|September|October|November|December"
 )
+# One capitalised word of a name, in any alphabet: "Smith", "Ché", "McKinley", "O'Neil", "D'Andre".
+_NAME_WORD = r"\p{Lu}(?:['’]\p{Lu})?\p{Ll}['’\p{Ll}]*(?:\p{Lu}\p{Ll}+)?"
 # A personal name: two or three capitalised words (case-sensitive inside
-# case-insensitive patterns). Common capitalised non-names are ruled out.
+# case-insensitive patterns), a middle initial allowed ("Daniel A. McCartney"),
+# with "Jr." or "III" after it. Common capitalised non-names are ruled out.
 _NAME = (
     r"(?-i:(?!(?:The|This|That|Police|Officers?|Detectives?|Court|County|Street|Road|Station|"
     r"Anyone|He|She|They|His|Her|On|In|At|A|An|Victims?|Support|Services?|Unit|Care|Liaison|"
     r"Advocates?|Family|Families|Man|Men|Woman|Women|Boy|Girl|Teenager|Teen|Child|Baby|Person|"
-    rf"People|Couple|Pedestrian|Motorcyclist|Driver|Cyclist|Suspects?|{_CALENDAR})\b)[A-Z][a-z'’]+"
-    r"(?:[-\s](?!(?:Support|Services?|Unit|Team|Centre|Center|Office|Line|Helpline|Suspects?|"
-    r"Arrested|Charged|Wanted|Sought)\b)[A-Z][a-z'’]+){1,2})"
+    r"People|Couple|Pedestrian|Motorcyclist|Driver|Cyclist|Suspects?|Two|Three|Four|Five|Six|Seven|Eight|"
+    rf"Nine|Ten|{_CALENDAR})\b){_NAME_WORD}"
+    r"(?:[-\s](?:[A-Z]\.?\s)?(?!(?:Support|Services?|Unit|Team|Centre|Center|Office|Line|Helpline|Police|"
+    r"Officers?|Department|Sheriff|"
+    rf"Suspects?|Arrested|Charged|Wanted|Sought)\b){_NAME_WORD}){{1,2}}(?:,?\s(?:Jr|Sr)\.?|\s(?:II|III|IV)\b)?)"
 )
 # One given name alone, as a post names a victim it has named before or knows by it:
 # "Tomasz was stabbed", "Kayden's murder". Not a day, a month, a place after "in"/"on", a
@@ -50,9 +55,28 @@ _FIRST_NAME = (
     r"Store|Bank|Park|Centre|Center|Mall|Court)\b)[A-Z][a-z]+\b(?![-\s][A-Z]))"
 )
 # An age written before a name: "22-year-old", "29-yr-old", "57yo".
-_AGE_BEFORE = r"(?:\d{1,3}\s?-?\s?(?:years?|yrs?)[-\s]?old\s+|\d{1,3}\s?yo\s+)"
+_NUMBER = (
+    r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|(?:twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?)"
+)
+_AGE_BEFORE = rf"(?:{_NUMBER}\s?-?\s?(?:years?|yrs?)[-\s]?old\s+|\d{{1,3}}\s?yo\s+)"
+# Words that describe a victim before their name: "father of three, Name", "missing #Town woman Name",
+# "much loved grandmother, Name", "footballer Name". Lower-case words only, at most four.
+_DESCRIBED = (
+    r"(?:(?:(?-i:[a-z#][\w'’-]*)\s+){0,3}(?:man|woman|boy|girl|teenager|teen|toddler|baby|child|"
+    r"mother|mum|father|dad|grandmother|grandfather|grandad|gran|pensioner|student|schoolboy|"
+    r"schoolgirl|teacher|nurse|footballer|musician|rapper|worker|driver|cyclist|motorcyclist|"
+    r"pedestrian|(?:father|mother|dad|mum)\s+of\s+\w+|(?:his|her|their)\s+(?:partner|wife|husband|girlfriend|"
+    r"boyfriend|fianc[eé]e?|daughter|son|mother|father|brother|sister|baby|child)),?\s+)"
+)
 # The crimes (and deaths on the road) whose victims the policy protects.
-_KILLING = r"(?:murder(?:ing)?|manslaughter|killing|death|homicide|(?:fatal\s+)?(?:stabbing|shooting))"
+_KILLING = (
+    r"(?:murders?|murdering|manslaughter|killings?|deaths?|homicides?|(?:fatal\s+)?(?:stabbing|shooting)s?|"
+    r"homicide\s+cases?)"
+)
+# Words that make a sentence about the accused (who may be named) or a missing person.
+_ACCUSED = r"(?:charged|arrested|suspects?|accused|wanted|convicted|jailed|sentenced|guilty|missing)"
 # Ages of juveniles: 10 to 17.
 _MINOR_AGE = r"(?:1[0-7])"
 # A missing-person appeal or its update may name a child (clauses.md).
@@ -68,10 +92,13 @@ class ConfidentialDetector(LearnedDetector):
     # Structure, not phrases: a name in the shape the policy protects. The phrases
     # ("internal memo", "our informant") are in the pack.
     patterns = (
-        # The victim of a killing named: "the murder of 22-year-old Name Surname", "murdering Name Surname".
+        # The victim of a killing named: "the murder of 22-year-old Name Surname", "murdering Name
+        # Surname", "the death of grandmother, Name Surname", "took the life of Name Surname".
         Pattern(
             "confidential.killing-of-named-victim",
-            rf"\b(?:{_KILLING}\s+of|murdering|killing)\s+(?:the\s+)?{_AGE_BEFORE}?{_NAME}",
+            rf"\b(?:{_KILLING}\s+of|killers?\s+of|(?:the\s+)?body\s+of|murdering|murdered|killing|"
+            rf"(?:took|claimed)\s+the\s+lives?\s+of)\s+"
+            rf"(?:the\s+)?(?:{_AGE_BEFORE}|{_DESCRIBED})?{_NAME}",
             0.88,
             "Names the victim of a killing.",
             _VICTIM_FIX,
@@ -89,9 +116,11 @@ class ConfidentialDetector(LearnedDetector):
         # "Name Surname, 24, was stabbed", "Name Surname (19) was shot and killed".
         Pattern(
             "confidential.named-person-was-attacked",
-            rf"(?<!\b(?:in|at|on|near|from|into)\s){_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,|\s*\(\d{{1,3}}\))?\s*(?:,\s*who\s+)?"
-            rf"(?:was|has\s+been)\s+(?:fatally\s+|seriously\s+)?(?:killed|murdered|stabbed|shot|attacked|"
-            rf"assaulted|raped|robbed|abducted|kidnapped)\b",
+            rf"(?<!\b(?:in|at|on|near|from|into)\s){_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,|\s*\(\d{{1,3}}\))?"
+            rf"(?:\s*\((?:pictured|above|below|left|right)[^)]{{0,20}}\))?\s*(?:,?\s*who\s+)?"
+            rf"(?:(?:was|has\s+been)\s+(?:fatally\s+|seriously\s+|critically\s+)?(?:killed|murdered|stabbed|shot|"
+            rf"attacked|assaulted|raped|robbed|abducted|kidnapped|injured)\b|was\s+the\s+victim\b|"
+            rf"suffered\s+(?:\w+\s+){{0,2}}injur(?:y|ies)\b)",
             0.85,
             "Names the victim of a crime.",
             _VICTIM_FIX,
@@ -105,6 +134,32 @@ class ConfidentialDetector(LearnedDetector):
             rf"stabbed|shot|attacked|assaulted|raped|robbed|abducted|kidnapped)\b",
             0.7,
             "Names the victim of a crime.",
+            _VICTIM_FIX,
+        ),
+        # Someone who died in a crime or a collision, named: "Name Surname, 77, died following a
+        # collision", "Name Surname died in hospital". Not "died of" (an illness), nor a bare "died".
+        Pattern(
+            "confidential.named-person-died",
+            rf"(?<!\b(?:in|at|on|near|from|into)\s){_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,(?:\s*from\s+"
+            rf"[\w#]+(?:\s[A-Z][a-z]+)?\s*,)?|\s*\(\d{{1,3}}\))?\s*(?:,?\s*who\s+)?(?:sadly\s+|tragically\s+)?"
+            rf"(?:died\s+(?:after|following|at\s+the\s+scene|in\s+hospital|in\s+the\s+(?:collision|crash|attack|"
+            rf"incident|fire)|from\s+(?:his|her|their)\s+injuries)|has\s+died|was\s+found\s+dead)\b",
+            0.85,
+            "Names someone who died in a crime or a collision.",
+            _VICTIM_FIX,
+        ),
+        # The dead named in a sentence about the death: "the teenager who was fatally shot ... has
+        # been named as Name Surname", "investigating the murder of a man ... have named him as
+        # 38yo Name Surname". Not when the sentence is about an arrest or a charge (an adult
+        # arrested or charged may be named).
+        Pattern(
+            "confidential.dead-named-as",
+            rf"(?<!\b{_ACCUSED}\b[^.!?\n]*)\b(?:died|dead|death|killed|murder(?:ed)?|homicide|fatal(?:ly)?|victims?|"
+            rf"deceased)\b(?:(?!\b{_ACCUSED}\b)[^.!?\n]){{0,160}}?\b(?:named|identified)"
+            r"(?:\s+(?:him|her|them|locally|today|formally))?\s+as\s+"
+            rf"(?:{_AGE_BEFORE})?{_NAME}",
+            0.88,
+            "Names someone who died in a crime or a collision.",
             _VICTIM_FIX,
         ),
         # A juvenile named: "15-year-old Name Surname", "a 16-year-old boy, Name Surname".
@@ -137,9 +192,10 @@ class ConfidentialDetector(LearnedDetector):
         # A victim named as the object of a crime: "attacked Name Surname".
         Pattern(
             "confidential.victim-object-of-crime",
-            rf"\b(?:attack(?:ed|ing)|assault(?:ed|ing)|stabb(?:ed|ing)|shot|shooting\s+of|rob(?:bed|bing)|"
-            rf"murder(?:ed|ing)?\s+of|murdered|raped?|rap(?:ed|ing)|abduct(?:ed|ing|ion\s+of)|"
-            rf"kidnapp(?:ed|ing)|killed|killing\s+of|strangled|sexually\s+assaulted)\s+{_NAME}",
+            rf"\b(?:attack(?:ed|ing)|assault(?:ed|ing)|assault\s+of|stabb(?:ed|ing)|shot|shooting\s+of|"
+            rf"rob(?:bed|bing)|murder(?:ed|ing)?\s+of|murdered|raped?|rap(?:ed|ing)|"
+            rf"abduct(?:ed|ing|ion\s+of)|kidnapp(?:ed|ing)|killed|killing\s+of|strangled|"
+            rf"(?:racially\s+|sexually\s+)?(?:abus(?:ed|ing)|assaulted))\s+(?:{_AGE_BEFORE}|{_DESCRIBED})?{_NAME}",
             0.8,
             "Names the victim of a crime.",
             _VICTIM_FIX,
