@@ -34,3 +34,28 @@ def test_a_hashtag_that_only_looks_alike_is_not(patterns: Checker, tag: str) -> 
 def test_the_rewrite_is_offered_for_the_hashtag(patterns: Checker) -> None:
     [finding] = [f for f in patterns.check("Arrested overnight. #GotThemmm").findings if f.rule == PATTERN]
     assert finding.evidence == "#GotThemmm" and finding.replacement == "#Arrested"
+
+
+# Gloating in words at a custody or a seizure, as real posts put it.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No tax, no MOT, no insurance. And another one bites the dust...",
+        "Stopped on the ring road with no licence. He's now keeping warm in one of our cells.",
+        "The rider is staying nice and warm in a police cell tonight.",
+    ],
+)
+def test_gloating_at_a_custody_is_found(patterns: Checker, text: str) -> None:
+    assert "decorum.gloating" in rules_found(patterns, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cold snap tonight: keep warm, check on elderly neighbours.",
+        "Our cells are inspected every year by the independent custody visitors.",
+        "The old oak by the station finally bit the dust in last night's storm.",
+    ],
+)
+def test_warmth_cells_and_storms_are_not_gloating(patterns: Checker, text: str) -> None:
+    assert "decorum.gloating" not in rules_found(patterns, text)
