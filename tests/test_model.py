@@ -259,6 +259,34 @@ def test_balanced_thresholds_do_not_let_written_posts_outvote_real_ones() -> Non
     assert few == 0.9
 
 
+def test_weighted_thresholds_count_each_group_by_how_sure_its_f1_is() -> None:
+    # 700 written posts (400 violations scored 0.9, 300 near misses scored 0.4) and 40 real
+    # ones (20 violations scored 0.4). The plain mean of the two groups' F1 takes 0.4 (the
+    # written F1 falls from 1.0 to 0.73, the real one rises from 0 to 1); weighted by the
+    # square roots of 400 and 20, the written posts' clear loss outweighs the small group.
+    scores = np.array([[0.9]] * 400 + [[0.4]] * 300 + [[0.4]] * 20 + [[0.1]] * 20)
+    truth = np.array([[1]] * 400 + [[0]] * 300 + [[1]] * 20 + [[0]] * 20, dtype=np.int8)
+    real = np.array([False] * 700 + [True] * 40)
+    hits = np.zeros_like(truth)
+    ordinary = np.zeros(len(truth), dtype=np.bool_)
+    [(balanced, _)] = _thresholds(scores, hits, truth, ordinary, None, [~real, real], 20)
+    [(weighted, _)] = _thresholds(scores, hits, truth, ordinary, None, [~real, real], 20, weighted=True)
+    assert balanced == 0.4 and weighted == 0.9
+    # Where the real posts gain as much and the groups are of a size, the real posts still count.
+    small = np.r_[np.arange(40), np.arange(40, 70), np.arange(700, 740)]
+    [(even, _)] = _thresholds(
+        scores[small],
+        hits[small],
+        truth[small],
+        ordinary[small],
+        None,
+        [~real[small], real[small]],
+        20,
+        weighted=True,
+    )
+    assert even == 0.4
+
+
 def test_training_reports_the_real_posts_apart(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path / "corpus")
     posts = _read(*sorted(corpus.glob("*.jsonl")))
@@ -274,4 +302,4 @@ def test_training_reports_the_real_posts_apart(tmp_path: Path) -> None:
         len(report.post_ids),
         len(PATTERNS.pack.learned_clause_ids),
     )
-    assert SentenceModel.load(tmp_path / "m.npz").meta["threshold_objective"] == "balanced"
+    assert SentenceModel.load(tmp_path / "m.npz").meta["threshold_objective"] == "weighted"
