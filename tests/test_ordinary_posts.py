@@ -58,6 +58,18 @@ ORDINARY = [
     "Congratulations to PC Amy Hartley, who received a commendation today for her work with young people.",
     "Our thoughts are with the family of retired Sergeant Tom Bell, who passed away peacefully this week.",
     "Officers will be at polling stations across the county on Thursday. Polls are open 7am to 10pm.",
+    # Public-health guidance, a vote that is no election, the department's direct messages.
+    "Stay at home. Protect the NHS. Save lives. Read the latest guidance: https://t.co/Gv9Rules01",
+    "Our two new police puppies need names! Vote for your favourite in the poll below.",
+    "Voting is open for our Volunteer of the Year award: pick your winner before Friday.",
+    "@dan_r_88 Hi Dan, we've sent you a direct message. Thanks.",
+    "@mel_k Sorry to hear this. Please DM us the details and we'll pass them to the local team.",
+]
+
+# The same shapes where they do take a side or sell something stay flagged.
+NOT_ORDINARY = [
+    ("Vote for Councillor Marsh on Thursday, our town needs her back!", "A.iv.political"),
+    ("DM us for 10% off at my sister's nail bar this weekend!", "A.iv.private"),
 ]
 
 
@@ -65,3 +77,10 @@ ORDINARY = [
 def test_an_ordinary_post_is_allowed(checker: Checker, text: str) -> None:
     report = checker.check(text)
     assert report.decision == "allow", [(f.clause, f.evidence, f.trace) for f in report.findings]
+
+
+@pytest.mark.parametrize(("text", "clause"), NOT_ORDINARY)
+def test_the_same_shapes_taking_a_side_or_selling_are_flagged(
+    checker: Checker, text: str, clause: str
+) -> None:
+    assert clause in {f.clause for f in checker.check(text).findings}
