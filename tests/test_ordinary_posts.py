@@ -64,12 +64,24 @@ ORDINARY = [
     "Voting is open for our Volunteer of the Year award: pick your winner before Friday.",
     "@dan_r_88 Hi Dan, we've sent you a direct message. Thanks.",
     "@mel_k Sorry to hear this. Please DM us the details and we'll pass them to the local team.",
+    # A killing whose victim is only described, not named.
+    "Detectives investigating the death of a 52-year-old man in Ravensworth have arrested a second person.",
+    "#ARREST | Police investigating the murder of two men in Kettleby Green have arrested a 24-year-old man.",
 ]
 
 # The same shapes where they do take a side or sell something stay flagged.
 NOT_ORDINARY = [
     ("Vote for Councillor Marsh on Thursday, our town needs her back!", "A.iv.political"),
     ("DM us for 10% off at my sister's nail bar this weekend!", "A.iv.private"),
+    (
+        "Detectives investigating the murder of a 16-year-old boy, Kai Dunmore, have made an arrest.",
+        "A.iii.confidential",
+    ),
+    (
+        "Detectives investigating the death of a woman in Halby have DNA from under her fingernails and "
+        "await a database match.",
+        "A.iii.confidential",
+    ),
 ]
 
 
