@@ -33,7 +33,7 @@ _NAME_WORD = r"\p{Lu}(?:['’]\p{Lu})?\p{Ll}['’\p{Ll}]*(?:\p{Lu}\p{Ll}+)?"
 # case-insensitive patterns), a middle initial allowed ("Daniel A. McCartney"),
 # with "Jr." or "III" after it. Common capitalised non-names are ruled out.
 _NAME = (
-    r"(?-i:(?!(?:The|This|That|Police|Officers?|Detectives?|Court|County|Street|Road|Station|"
+    r"(?-i:(?=\p{Lu})(?!(?:The|This|That|Police|Officers?|Detectives?|Court|County|Street|Road|Station|"
     r"Anyone|He|She|They|His|Her|On|In|At|A|An|Victims?|Support|Services?|Unit|Care|Liaison|"
     r"Advocates?|Family|Families|Man|Men|Woman|Women|Boy|Girl|Teenager|Teen|Child|Baby|Person|"
     r"People|Couple|Pedestrian|Motorcyclist|Driver|Cyclist|Suspects?|Two|Three|Four|Five|Six|Seven|Eight|"
@@ -46,7 +46,7 @@ _NAME = (
 # "Tomasz was stabbed", "Kayden's murder". Not a day, a month, a place after "in"/"on", a
 # word that starts a sentence about the police, nor a pronoun.
 _FIRST_NAME = (
-    r"(?<!\b(?:in|at|on|near|from)\s)"
+    r"(?-i:(?=[A-Z]))(?<!\b(?:in|at|on|near|from)\s)"
     rf"(?-i:(?!(?:The|This|That|Today|Yesterday|Tonight|{_CALENDAR}|May|"
     r"Britain|England|London|Scotland|Wales|Ireland|America|Country|City|Town|"
     r"County|Police|Force|Team|Unit|Squad|Department|Office|Service|Year|Week|Night|Weekend|"
@@ -154,8 +154,8 @@ class ConfidentialDetector(LearnedDetector):
         # arrested or charged may be named).
         Pattern(
             "confidential.dead-named-as",
-            rf"(?<!\b{_ACCUSED}\b[^.!?\n]*)\b(?:died|dead|death|killed|murder(?:ed)?|homicide|fatal(?:ly)?|victims?|"
-            rf"deceased)\b(?:(?!\b{_ACCUSED}\b)[^.!?\n]){{0,160}}?\b(?:named|identified)"
+            r"\b(?:died|dead|death|killed|murder(?:ed)?|homicide|fatal(?:ly)?|victims?|deceased)\b"
+            rf"(?<!\b{_ACCUSED}\b[^.!?\n]*)(?:(?!\b{_ACCUSED}\b)[^.!?\n]){{0,160}}?\b(?:named|identified)"
             r"(?:\s+(?:him|her|them|locally|today|formally))?\s+as\s+"
             rf"(?:{_AGE_BEFORE})?{_NAME}",
             0.88,
