@@ -303,3 +303,19 @@ def test_training_reports_the_real_posts_apart(tmp_path: Path) -> None:
         len(PATTERNS.pack.learned_clause_ids),
     )
     assert SentenceModel.load(tmp_path / "m.npz").meta["threshold_objective"] == "weighted"
+
+
+def test_training_scores_a_post_as_the_checker_does_leaving_out_neutral_sentences() -> None:
+    from postguard.training.train import _examples
+
+    posts = [
+        LabelledPost(
+            "n-1", "A man was arrested in connection with the burglary. Road closed on Elm St.", frozenset()
+        ),
+        LabelledPost("n-2", "We got our man, the thief is behind bars.", frozenset({"A.iii.guilt"})),
+    ]
+    ex = _examples(posts, PATTERNS, MODEL_CLAUSES)
+    guilt = MODEL_CLAUSES.index("A.iii.guilt")
+    # The pack calls the neutral arrest report neutral for A.iii.guilt, and nothing else.
+    assert ex.neutral[:, guilt].tolist() == [True, False, False]
+    assert not ex.neutral[:, MODEL_CLAUSES.index("A.i")].any()

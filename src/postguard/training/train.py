@@ -13,8 +13,10 @@ One deterministic command (``postguard model train``) does it all:
    regression on the sentences and one on whole posts, in five folds grouped
    by post, to get out-of-fold scores; each source has a weight;
 4. fit Platt scaling on those scores (calibration), join the two heads (the
-   geometric mean of their probabilities, scaled once more at post level) and
-   choose the clauses' thresholds together: starting high, lower the threshold
+   geometric mean of their probabilities, scaled once more at post level), score
+   each post as the checker will (by its best sentence that the pack's ``neutral``
+   shapes do not cover) and choose the clauses' thresholds together: starting
+   high, lower the threshold
    that buys the most post-level F1 (patterns or model) for each ordinary post it
    flags, while the model flags at most ``fp_budget`` of the ordinary posts (the
    real posts with no label) in all: thresholds follow real base rates, not the
@@ -36,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from postguard.checks.analysed import AnalysedPost
 from postguard.checks.engine import Checker
@@ -110,6 +113,9 @@ class _Examples:
     post_weights: npt.NDArray[np.float64]
     ordinary: npt.NDArray[np.bool_]  # (posts,): an unlabelled post of a real source
     real: npt.NDArray[np.bool_]  # (posts,): a post of a real source (read by id)
+    #: (sentences, clauses): a sentence of a shape the pack calls neutral for the clause, which
+    #: the model never flags at run time.
+    neutral: npt.NDArray[np.bool_]
 
 
 def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -123,6 +129,8 @@ def _examples(posts: list[LabelledPost], patterns: Checker, clauses: tuple[str, 
     owner: list[int] = []
     post_labels = np.zeros((len(posts), len(clauses)), dtype=np.int8)
     hits = np.zeros_like(post_labels)
+    shapes = [[regex.compile(r) for r in patterns.pack.clause(c).neutral] for c in clauses]
+    neutral: list[list[bool]] = []
     for p_index, item in enumerate(posts):
         post = Post(item.text, item.context)
         analysed = AnalysedPost(post)
@@ -137,6 +145,7 @@ def _examples(posts: list[LabelledPost], patterns: Checker, clauses: tuple[str, 
             span = analysed.normal.to_original(start, end)
             texts.append(analysed.text[start:end])
             rows.append([int(_overlaps(span, evidence[c])) for c in clauses])
+            neutral.append([any(r.fullmatch(texts[-1], timeout=1.0) for r in own) for own in shapes])
             owner.append(p_index)
     weights = np.array([p.weight for p in posts], dtype=np.float64)
     real = np.array([p.source.startswith(REAL) for p in posts], dtype=np.bool_)
@@ -151,6 +160,7 @@ def _examples(posts: list[LabelledPost], patterns: Checker, clauses: tuple[str, 
         weights,
         ordinary,
         real,
+        np.array(neutral, dtype=np.bool_).reshape(-1, len(clauses)),
     )
 
 
@@ -438,7 +448,11 @@ def train(
         best_joined = np.zeros(len(chosen))
         np.maximum.at(best_joined, ex.post_index, joined)
         final_platt[c_index] = _platt(_logit(best_joined), ex.post_labels[:, c_index])
-        all_scores[:, c_index] = _sigmoid(_logit(best_joined), final_platt[c_index])
+        # What the checker does at run time: a post is flagged by its best sentence that the
+        # pack does not call neutral (calibration is fitted on all sentences, as they are scored).
+        best_seen = np.zeros(len(chosen))
+        np.maximum.at(best_seen, ex.post_index, np.where(ex.neutral[:, c_index], 0.0, joined))
+        all_scores[:, c_index] = _sigmoid(_logit(best_seen), final_platt[c_index])
     if options.threshold_objective not in ("all", "balanced", "weighted"):
         raise ValueError(f"Unknown threshold objective '{options.threshold_objective}'.")
     groups = [~ex.real, ex.real] if options.threshold_objective != "all" else []
