@@ -154,6 +154,25 @@ def test_policy_show_and_eval(tmp_path: Path) -> None:
     }
 
 
+def test_eval_tables_keep_their_figures_whole_in_an_80_column_terminal(tmp_path: Path) -> None:
+    labelled = tmp_path / "l.jsonl"
+    labelled.write_text(
+        json.dumps({"id": "a", "text": "We got our man!", "labels": ["A.iii.guilt"]}) + "\n"
+        + json.dumps({"id": "b", "text": "Police arrested a man after he robbed a shop.", "labels": []}) + "\n"
+        + json.dumps({"id": "c", "text": "Jordan Price (15) was arrested in Hove.", "labels": ["A.iii.confidential"]})
+        + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    result = runner.invoke(
+        app, ["eval", str(labelled)], env={"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
+    )
+    assert result.exit_code == 0, result.output
+    patterns = result.stdout[result.stdout.index("patterns:") :]
+    assert "…" not in patterns  # no figure or heading cut short
+    assert "precision" in patterns and "1.000" in patterns and "0.000" in patterns
+    assert "confidential.juvenile" in patterns  # a long pattern id folds onto a second line
+
+
 def test_eval_reports_confusion_errors_and_sources_and_reads_annotations_by_id(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     posts.mkdir()

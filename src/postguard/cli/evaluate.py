@@ -52,9 +52,11 @@ def _print(result: Evaluation, name: str, shown: int, by_source: bool) -> None:
         out.print(confusion)
     if result.patterns:
         by_pattern = Table(title="patterns: posts they fired on, precision, share of the clause's posts")
-        for column in ("pattern", "clause", "fired", "precision", "recall"):
-            left = column in ("pattern", "clause")
-            by_pattern.add_column(column, justify="left" if left else "right", no_wrap=left)
+        # The figures never shrink to "1.…" in a narrow terminal: a long pattern id folds instead.
+        by_pattern.add_column("pattern", overflow="fold")
+        by_pattern.add_column("clause", no_wrap=True)
+        for column in ("fired", "precision", "recall"):
+            by_pattern.add_column(column, justify="right", no_wrap=True, min_width=len(column))
         for p in result.patterns.values():
             by_pattern.add_row(p.pattern, p.clause, str(p.fired), f"{p.precision:.3f}", f"{p.recall:.3f}")
         out.print(by_pattern)
