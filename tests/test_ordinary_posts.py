@@ -96,3 +96,10 @@ def test_the_same_shapes_taking_a_side_or_selling_are_flagged(
     checker: Checker, text: str, clause: str
 ) -> None:
     assert clause in {f.clause for f in checker.check(text).findings}
+
+
+def test_a_named_juveniles_arrest_is_confidential_and_not_guilt(checker: Checker) -> None:
+    # Naming a 16-year-old needs the written permission (A.iii.confidential); reporting the
+    # arrest in the neutral shape, with a name and an age, says nothing of guilt.
+    found = {f.clause for f in checker.check("Jordan Price (16) was arrested in Hove on Friday.").findings}
+    assert found == {"A.iii.confidential"}
