@@ -693,13 +693,16 @@ def test_the_service_signs_and_witnesses_checkpoints_by_itself(world: World, tmp
 # 7. Audit entries are not lost ---------------------------------------------------------------
 
 
-def test_access_decisions_are_spooled_when_the_trail_cannot_be_written(world: World, tmp_path: Path) -> None:
+def test_access_decisions_are_spooled_when_the_trail_cannot_be_written(
+    world: World, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from postguard.access.point import AccessPoint
     from postguard.audit.chain import AuditRecord
     from postguard.policy.loader import load_pack as pack
 
     spool = tmp_path / "spool.jsonl"
     point = AccessPoint(world.db, pack(), world.keys_dir, audit=False, spool=spool)
+    request.addfinalizer(point.close)  # its refresher thread must not outlive the test's database
     records = [AuditRecord("PIO-1", "access.decide", f"site:s{n}", "B", {"allowed": False}) for n in range(3)]
     working = point.db.session
 
@@ -719,12 +722,15 @@ def test_access_decisions_are_spooled_when_the_trail_cannot_be_written(world: Wo
     assert all("spooled_at" in r.detail for r in written)
 
 
-def test_decisions_are_kept_in_memory_when_even_the_spool_fails(world: World, tmp_path: Path) -> None:
+def test_decisions_are_kept_in_memory_when_even_the_spool_fails(
+    world: World, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     from postguard.access.point import AccessPoint
     from postguard.audit.chain import AuditRecord
     from postguard.policy.loader import load_pack as pack
 
     point = AccessPoint(world.db, pack(), world.keys_dir, audit=False, spool=tmp_path / "no" / "such" / "dir")
+    request.addfinalizer(point.close)
     working = point.db.session
     point.db.session = lambda: (_ for _ in ()).throw(OSError("disk gone"))  # type: ignore[method-assign]
     point._guarded([AuditRecord("PIO-1", "access.decide", "site:kept", "B", {})])
@@ -796,7 +802,9 @@ def test_nul_bytes_are_refused_in_names_and_texts(world: World) -> None:
         )
 
 
-def test_squid_does_not_decode_a_line_break_into_an_allowed_host(world: World) -> None:
+def test_squid_does_not_decode_a_line_break_into_an_allowed_host(
+    world: World, request: pytest.FixtureRequest
+) -> None:
     from postguard.access.catalogue import parse_destination
     from postguard.access.point import AccessPoint
     from postguard.access.squid import answer_line
@@ -804,6 +812,7 @@ def test_squid_does_not_decode_a_line_break_into_an_allowed_host(world: World) -
     assert parse_destination("facebook.com%0A0") is None
     assert parse_destination("facebook.com\n0") is None
     point = AccessPoint(world.db, load_pack(), world.keys_dir, audit=False)
+    request.addfinalizer(point.close)
     answer = answer_line(point, "3 PIO-1 10.0.0.5 facebook.com%0A0")
     assert answer.startswith("3 ERR"), answer
     assert answer_line(point, "12 PIO-1 10.0.0.5").startswith("12 ERR")  # one field short
