@@ -54,25 +54,21 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     """
     kept: list[Finding] = []
     for finding in sorted(findings, key=lambda f: (-f.score, f.start)):
-        same = [
-            i
-            for i, k in enumerate(kept)
-            if k.clause == finding.clause and k.start < finding.end and finding.start < k.end
-        ]
-        if not same:
+        index = next(
+            (
+                i
+                for i, k in enumerate(kept)
+                if k.clause == finding.clause and k.start < finding.end and finding.start < k.end
+            ),
+            None,
+        )
+        if index is None:
             kept.append(finding)
             continue
-        first = kept[same[0]]
-        if (
-            finding.replacement
-            and not first.replacement
-            and (first.start, first.end)
-            == (
-                finding.start,
-                finding.end,
-            )
-        ):
-            kept[same[0]] = replace(first, replacement=finding.replacement)
+        first = kept[index]
+        same_words = (first.start, first.end) == (finding.start, finding.end)
+        if same_words and finding.replacement and not first.replacement:
+            kept[index] = replace(first, replacement=finding.replacement)
     return sorted(kept, key=lambda f: (f.start, f.clause))
 
 

@@ -16,9 +16,8 @@ One deterministic command (``postguard model train``) does it all:
    geometric mean of their probabilities, scaled once more at post level), score
    each post as the checker will (by its best sentence that the pack's ``neutral``
    shapes do not cover) and choose the clauses' thresholds together: starting
-   high, lower the threshold
-   that buys the most post-level F1 (patterns or model) for each ordinary post it
-   flags, while the model flags at most ``fp_budget`` of the ordinary posts (the
+   high, lower the threshold that buys the most post-level F1 (patterns or model)
+   for each ordinary post it flags, while the model flags at most ``fp_budget`` of the ordinary posts (the
    real posts with no label) in all: thresholds follow real base rates, not the
    corpus's, and the budget goes where it buys most;
 5. fit the final heads on everything and write ``model.npz`` (NumPy arrays
@@ -38,9 +37,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import regex
 
 from postguard.checks.analysed import AnalysedPost
+from postguard.checks.detectors.learned import LearnedDetector
 from postguard.checks.engine import Checker
 from postguard.checks.labelled import REAL, LabelledPost
 from postguard.checks.model.features import FeatureConfig, analyse
@@ -82,6 +81,10 @@ class TrainingOptions:
     #: overrule a clear one on 840 written posts.
     threshold_objective: str = "weighted"
     min_real_positives: int = 20
+
+    def __post_init__(self) -> None:
+        if self.threshold_objective not in ("all", "balanced", "weighted"):
+            raise ValueError(f"Unknown threshold objective '{self.threshold_objective}'.")
 
 
 @dataclass
@@ -129,7 +132,8 @@ def _examples(posts: list[LabelledPost], patterns: Checker, clauses: tuple[str, 
     owner: list[int] = []
     post_labels = np.zeros((len(posts), len(clauses)), dtype=np.int8)
     hits = np.zeros_like(post_labels)
-    shapes = [[regex.compile(r) for r in patterns.pack.clause(c).neutral] for c in clauses]
+    learned = {d.clause: d for d in patterns.detectors if isinstance(d, LearnedDetector)}
+    shaped = [learned.get(c) for c in clauses]
     neutral: list[list[bool]] = []
     for p_index, item in enumerate(posts):
         post = Post(item.text, item.context)
@@ -145,7 +149,7 @@ def _examples(posts: list[LabelledPost], patterns: Checker, clauses: tuple[str, 
             span = analysed.normal.to_original(start, end)
             texts.append(analysed.text[start:end])
             rows.append([int(_overlaps(span, evidence[c])) for c in clauses])
-            neutral.append([any(r.fullmatch(texts[-1], timeout=1.0) for r in own) for own in shapes])
+            neutral.append([d is not None and d.is_neutral(texts[-1], timeout=1.0) for d in shaped])
             owner.append(p_index)
     weights = np.array([p.weight for p in posts], dtype=np.float64)
     real = np.array([p.source.startswith(REAL) for p in posts], dtype=np.bool_)
@@ -453,8 +457,6 @@ def train(
         best_seen = np.zeros(len(chosen))
         np.maximum.at(best_seen, ex.post_index, np.where(ex.neutral[:, c_index], 0.0, joined))
         all_scores[:, c_index] = _sigmoid(_logit(best_seen), final_platt[c_index])
-    if options.threshold_objective not in ("all", "balanced", "weighted"):
-        raise ValueError(f"Unknown threshold objective '{options.threshold_objective}'.")
     groups = [~ex.real, ex.real] if options.threshold_objective != "all" else []
     chosen_thresholds = _thresholds(
         all_scores,

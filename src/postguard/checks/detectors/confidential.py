@@ -54,13 +54,18 @@ _FIRST_NAME = (
     r"They|It|Who|Officers?|One|Nothing|No|Street|Road|Parade|Avenue|Lane|Station|House|Shop|"
     r"Store|Bank|Park|Centre|Center|Mall|Court)\b)[A-Z][a-z]+\b(?![-\s][A-Z]))"
 )
-# An age written before a name: "22-year-old", "29-yr-old", "57yo".
+# An age in figures or in words, "one" to "ninety-nine".
 _NUMBER = (
     r"(?:\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|(?:twenty|thirty|forty|fifty|sixty|"
     r"seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?)"
 )
+# An age written before a name: "22-year-old", "one-year-old", "29-yr-old", "57yo".
 _AGE_BEFORE = rf"(?:{_NUMBER}\s?-?\s?(?:years?|yrs?)[-\s]?old\s+|\d{{1,3}}\s?yo\s+)"
+# An age written after a name: "Name Surname, 24," or "Name Surname (19)".
+_AGE_AFTER = r"(?:\s*,\s*(?:aged\s+)?\d{1,3}\s*,|\s*\(\d{1,3}\))"
+# Not a name when it follows "in", "on"...: a place ("a shop on Marine Parade was robbed").
+_NOT_A_PLACE = r"(?<!\b(?:in|at|on|near|from|into)\s)"
 # Words that describe a victim before their name: "father of three, Name", "missing #Town woman Name",
 # "much loved grandmother, Name", "footballer Name". Lower-case words only, at most four.
 _DESCRIBED = (
@@ -116,7 +121,7 @@ class ConfidentialDetector(LearnedDetector):
         # "Name Surname, 24, was stabbed", "Name Surname (19) was shot and killed".
         Pattern(
             "confidential.named-person-was-attacked",
-            rf"(?<!\b(?:in|at|on|near|from|into)\s){_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,|\s*\(\d{{1,3}}\))?"
+            rf"{_NOT_A_PLACE}{_NAME}{_AGE_AFTER}?"
             rf"(?:\s*\((?:pictured|above|below|left|right)[^)]{{0,20}}\))?\s*(?:,?\s*who\s+)?"
             rf"(?:(?:was|has\s+been)\s+(?:fatally\s+|seriously\s+|critically\s+)?(?:killed|murdered|stabbed|shot|"
             rf"attacked|assaulted|raped|robbed|abducted|kidnapped|injured)\b|was\s+the\s+victim\b|"
@@ -129,7 +134,7 @@ class ConfidentialDetector(LearnedDetector):
         # a pet is named so too): a reviewer decides.
         Pattern(
             "confidential.first-name-was-attacked",
-            rf"\b{_FIRST_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,|\s*\(\d{{1,3}}\))?\s+"
+            rf"\b{_FIRST_NAME}{_AGE_AFTER}?\s+"
             rf"(?:was|has\s+been)\s+(?:fatally\s+|seriously\s+|brutally\s+)?(?:killed|murdered|"
             rf"stabbed|shot|attacked|assaulted|raped|robbed|abducted|kidnapped)\b",
             0.7,
@@ -140,7 +145,7 @@ class ConfidentialDetector(LearnedDetector):
         # collision", "Name Surname died in hospital". Not "died of" (an illness), nor a bare "died".
         Pattern(
             "confidential.named-person-died",
-            rf"(?<!\b(?:in|at|on|near|from|into)\s){_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,(?:\s*from\s+"
+            rf"{_NOT_A_PLACE}{_NAME}(?:\s*,\s*(?:aged\s+)?\d{{1,3}}\s*,(?:\s*from\s+"
             rf"[\w#]+(?:\s[A-Z][a-z]+)?\s*,)?|\s*\(\d{{1,3}}\))?\s*(?:,?\s*who\s+)?(?:sadly\s+|tragically\s+)?"
             rf"(?:died\s+(?:after|following|at\s+the\s+scene|in\s+hospital|in\s+the\s+(?:collision|crash|attack|"
             rf"incident|fire)|from\s+(?:his|her|their)\s+injuries)|has\s+died|was\s+found\s+dead)\b",

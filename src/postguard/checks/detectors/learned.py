@@ -38,9 +38,14 @@ class LearnedDetector(PatternDetector):
         super().__init__(pack, clause, scorer)
         self._neutral = [regex.compile(r) for r in clause.neutral]
 
+    def is_neutral(self, sentence: str, timeout: float | None = None) -> bool:
+        """Whether one of the clause's ``neutral`` shapes matches ``sentence`` from end to end
+        (training asks this too, so that it scores posts as the checker does)."""
+        return any(r.fullmatch(sentence, timeout=timeout) for r in self._neutral)
+
     def neutral(self, post: AnalysedPost, sentence: str) -> bool:
         try:
-            return any(r.fullmatch(sentence, timeout=post.time_left()) for r in self._neutral)
+            return self.is_neutral(sentence, post.time_left())
         except TimeoutError:  # the regex engine's own timeout: the check's time ran out
             post.out_of_time()
 
