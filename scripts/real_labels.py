@@ -239,14 +239,24 @@ def cmd_finalize(_args: argparse.Namespace) -> None:
             spans[clause] = [list(span) for span in found]
         final[pid] = {"id": pid, "labels": sorted(labels, key=CLAUSES.index), "spans": spans, "readers": readers}
     counts = {c: sum(c in r["labels"] for r in final.values()) for c in CLAUSES}  # type: ignore[operator]
+    target = ROOT / "data" / "real" / "annotations.jsonl"
+    # The split is fixed once made: a post keeps its split when a later reading changes its
+    # labels, so relabelling never moves posts between train and test. Only posts that have
+    # no split yet are dealt, by their rarest label, every fourth of a stratum to test.
+    fixed: dict[str, str] = {}
+    if target.exists():
+        with target.open(encoding="utf-8") as fh:
+            fixed = {row["id"]: row["split"] for row in map(json.loads, fh) if "split" in row}
     strata: dict[str, list[str]] = {}
     for pid, row in final.items():
-        strata.setdefault(_stratum(row["labels"], counts), []).append(pid)  # type: ignore[arg-type]
+        if pid in fixed:
+            row["split"] = fixed[pid]
+        else:
+            strata.setdefault(_stratum(row["labels"], counts), []).append(pid)  # type: ignore[arg-type]
     for members in strata.values():
         members.sort(key=lambda i: hashlib.sha256(f"real-split:{i}".encode()).hexdigest())
         for index, pid in enumerate(members):
             final[pid]["split"] = "test" if index % 4 == 0 else "train"
-    target = ROOT / "data" / "real" / "annotations.jsonl"
     with target.open("w", encoding="utf-8") as fh:
         for pid in sorted(final):
             fh.write(json.dumps(final[pid], sort_keys=True) + "\n")
