@@ -99,7 +99,7 @@ def train_command(
             help="Share of ordinary real posts (read by id, no label) the model may flag out of fold, "
             "all clauses together, when the thresholds are chosen.",
         ),
-    ] = 0.012,
+    ] = 0.008,
     policy: PolicyOption = None,
 ) -> None:
     """Train the learned scorer from the corpus and any extra sources (deterministic).
