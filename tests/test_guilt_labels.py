@@ -91,108 +91,80 @@ def test_alleged_acts_no_acts_and_verdicts_are_not_found(patterns: Checker, text
     assert ACT not in rules_found(patterns, text)
 
 
-# Verb first, headline style ("Troopers Collar Serial Catalytic Converter Thief"): the same offence label at
-# capture. Not for an alleged, suspected, convicted or registered person, nor an appeal to catch
-# people nobody has been arrested as ("help us catch the vandals"), nor after a verdict.
-CAUGHT = "guilt.offence-label-caught"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Troopers Collar Serial Catalytic Converter Thief in Glenmoor (03/14), https://t.co/Ab12Cd34Ef",
-        "SHERIFF'S OFFICE NABS WEAPONS VIOLATOR OUTSIDE THE BOWLING ALLEY",
-        "Officers caught two shoplifters at the retail park this afternoon.",
-        "Sheriff's Office Captures Another Fugitive Carjacker near the county line",
-        "We arrested the burglar on Friday morning after a tip from a neighbour.",
-    ],
+# Three more shapes of the same settled cases, each a pattern of its own:
+# - guilt.offence-label-caught: verb first, headline style ("Troopers Collar Serial Catalytic
+#   Converter Thief"); not an alleged, suspected, convicted or registered person, not an appeal to
+#   catch people nobody has been arrested as ("help us catch the vandals"), not after a verdict.
+# - guilt.arrested-after-act: an arrest or charge "after" the act as fact, in the gerund ("Man
+#   Arrested After Brandishing Machete at Bus Driver"); not "after stabbing in Longfield" (the
+#   event, not an act said of the person).
+# - guilt.named-subject-did-act: in a warrant, wanted or arrest post, the person (by name, or
+#   "he"/"she") is the subject of a crime's act ("Okafor rammed a delivery van on Elm Street"); not
+#   an officer after a rank, a passive ("assaulted by"), a car's model or an alleged act.
+CAUGHT, AFTER, SUBJECT = (
+    "guilt.offence-label-caught",
+    "guilt.arrested-after-act",
+    "guilt.named-subject-did-act",
 )
-def test_an_offence_label_after_the_verb_of_capture_is_found(patterns: Checker, text: str) -> None:
-    assert CAUGHT in rules_found(patterns, text)
 
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Deputies arrested an alleged car thief on Route 4 this morning.",
-        "Officers arrested a registered sex offender for failing to report his address.",
-        "Deputies Nab Convicted Burglar Who Skipped Probation",
-        "Help us catch the vandals who sprayed graffiti on the war memorial.",
-        "Woman arrested in search for the attacker of a jogger.",
-        "Constables collared the shoplifter, who has since been sent to prison for a year.",
-        "We arrested the burglar last year; he was jailed for four years today.",
-    ],
-)
-def test_alleged_convicted_appeals_and_verdicts_are_not_caught_labels(patterns: Checker, text: str) -> None:
-    assert CAUGHT not in rules_found(patterns, text)
-
-
-# An arrest or charge "after" the act as fact, in the gerund: "Man Arrested After Brandishing
-# Machete at Bus Driver". Not "after stabbing in Longfield" (the event, not an act said of the person).
-AFTER = "guilt.arrested-after-act"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Man Arrested After Brandishing Machete at Bus Driver (05/02), https://t.co/Xy98Zw76Vu",
-        "Driver With Three Warrants Caught After Ramming Two Parked Cars",
-        "A man has been charged after firing shots at a patrol car on Kingsway.",
-        "Teen arrested after stabbing a classmate outside the leisure centre.",
-    ],
-)
-def test_an_arrest_after_an_act_in_the_gerund_is_found(patterns: Checker, text: str) -> None:
-    assert AFTER in rules_found(patterns, text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Teenager charged after stabbing in #Longfield",
-        "Two arrested after shooting.",
-        "A man has been arrested after allegedly threatening staff at a pharmacy.",
-        "A woman was arrested after a car was struck on Mill Lane.",
-        "A man was arrested after being found with cannabis; he has been released under investigation.",
-        "Woman jailed: she was arrested after carrying a knife into a nightclub last May.",
-    ],
-)
-def test_events_alleged_acts_and_verdicts_are_not_arrests_after_an_act(patterns: Checker, text: str) -> None:
-    assert AFTER not in rules_found(patterns, text)
-
-
-# In a warrant, wanted or arrest post, the person (by name, or "he"/"she") is the subject of a
-# crime's act: "Okafor rammed a delivery van on Elm Street". An officer after a rank, a
-# passive ("assaulted by"), a car's model and an alleged act are not.
-SUBJECT = "guilt.named-subject-did-act"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+FOUND = [
+    (CAUGHT, "Troopers Collar Serial Catalytic Converter Thief in Glenmoor (03/14), https://t.co/Ab12Cd34Ef"),
+    (CAUGHT, "SHERIFF'S OFFICE NABS WEAPONS VIOLATOR OUTSIDE THE BOWLING ALLEY"),
+    (CAUGHT, "Officers caught two shoplifters at the retail park this afternoon."),
+    (CAUGHT, "Sheriff's Office Captures Another Fugitive Carjacker near the county line"),
+    (CAUGHT, "We arrested the burglar on Friday morning after a tip from a neighbour."),
+    (AFTER, "Man Arrested After Brandishing Machete at Bus Driver (05/02), https://t.co/Xy98Zw76Vu"),
+    (AFTER, "Driver With Three Warrants Caught After Ramming Two Parked Cars"),
+    (AFTER, "A man has been charged after firing shots at a patrol car on Kingsway."),
+    (AFTER, "Teen arrested after stabbing a classmate outside the leisure centre."),
+    (
+        SUBJECT,
         "WANTED: we are searching for Tara Quill, 38. Quill, of Dunmore, rammed a delivery van on Elm Street.",
-        "Can you help us trace Malik Ostrow? He smashed the windows of four shops on Bank Street.",
+    ),
+    (SUBJECT, "Can you help us trace Malik Ostrow? He smashed the windows of four shops on Bank Street."),
+    (
+        SUBJECT,
         "Warrants obtained for Dean Harlow. Harlow stole two bicycles from the station racks on Monday.",
-        "Imani Roche is in custody. Roche punched a bus driver on the number 12 route.",
-    ],
-)
-def test_the_wanted_or_arrested_person_said_to_have_done_the_act_is_found(
-    patterns: Checker, text: str
-) -> None:
-    assert SUBJECT in rules_found(patterns, text)
+    ),
+    (SUBJECT, "Imani Roche is in custody. Roche punched a bus driver on the number 12 route."),
+]
 
-
-@pytest.mark.parametrize(
-    "text",
-    [
+LEFT_ALONE = [
+    (CAUGHT, "Deputies arrested an alleged car thief on Route 4 this morning."),
+    (CAUGHT, "Officers arrested a registered sex offender for failing to report his address."),
+    (CAUGHT, "Deputies Nab Convicted Burglar Who Skipped Probation"),
+    (CAUGHT, "Help us catch the vandals who sprayed graffiti on the war memorial."),
+    (CAUGHT, "Woman arrested in search for the attacker of a jogger."),
+    (CAUGHT, "Constables collared the shoplifter, who has since been sent to prison for a year."),
+    (CAUGHT, "We arrested the burglar last year; he was jailed for four years today."),
+    (AFTER, "Teenager charged after stabbing in #Longfield"),
+    (AFTER, "Two arrested after shooting."),
+    (AFTER, "A man has been arrested after allegedly threatening staff at a pharmacy."),
+    (AFTER, "A woman was arrested after a car was struck on Mill Lane."),
+    (AFTER, "A man was arrested after being found with cannabis; he has been released under investigation."),
+    (AFTER, "Woman jailed: she was arrested after carrying a knife into a nightclub last May."),
+    (
+        SUBJECT,
         "Warrants obtained for Dean Harlow, who is accused of burglaries. Harlow allegedly broke into three flats.",
-        "Officer Brandt fired once; the suspect was arrested and is in custody.",
-        "A man was arrested. The victim, Priya Nair, 34, assaulted by a stranger, is recovering.",
-        "A silver Kia Picanto drove off; we arrested the driver later.",
+    ),
+    (SUBJECT, "Officer Brandt fired once; the suspect was arrested and is in custody."),
+    (SUBJECT, "A man was arrested. The victim, Priya Nair, 34, assaulted by a stranger, is recovering."),
+    (SUBJECT, "A silver Kia Picanto drove off; we arrested the driver later."),
+    (
+        SUBJECT,
         "Being kicked or spat at is no part of an officer's shift. Anyone arrested for it will be charged.",
-        "Rowe, 29, was jailed on Friday. Rowe stabbed a man in 2024 and was arrested at the scene.",
-    ],
-)
-def test_officers_passives_cars_alleged_acts_and_verdicts_are_not_the_subjects_act(
-    patterns: Checker, text: str
+    ),
+    (SUBJECT, "Rowe, 29, was jailed on Friday. Rowe stabbed a man in 2024 and was arrested at the scene."),
+]
+
+
+@pytest.mark.parametrize(("rule", "text"), FOUND)
+def test_each_settled_shape_is_found_by_its_pattern(patterns: Checker, rule: str, text: str) -> None:
+    assert rule in rules_found(patterns, text)
+
+
+@pytest.mark.parametrize(("rule", "text"), LEFT_ALONE)
+def test_alleged_convicted_passive_and_event_shapes_are_left_alone(
+    patterns: Checker, rule: str, text: str
 ) -> None:
-    assert SUBJECT not in rules_found(patterns, text)
+    assert rule not in rules_found(patterns, text)
