@@ -96,6 +96,8 @@ def test_days_places_pronouns_and_officers_are_not_victims_named(patterns: Check
             "named-person-was-attacked",
         ),
         ("Colm Darragh (pictured) was stabbed outside a takeaway.", "named-person-was-attacked"),
+        ("A reward is now offered in the Marisa Quayle homicide case.", "named-killing-case"),
+        ("Officers on the Dion Achebe murder investigation have made a third arrest.", "named-killing-case"),
         (
             "Nadia Ferreira suffered serious head injuries when she was struck by the van.",
             "named-person-was-attacked",
@@ -117,6 +119,8 @@ def test_victims_named_in_more_shapes_are_found(patterns: Checker, text: str, ru
         "The missing man found dead yesterday has been named as Owen Pike.",  # a missing-person update
         "We are saddened by the death of retired Inspector Glen Hale, who died of cancer.",  # an illness
         "Glen Hale died peacefully at home, surrounded by his family.",  # no crime, no collision
+        "Arrests Made In Saffron Drive Murder Investigation",  # a place, in a headline's capitals
+        "Detectives leading the Kingsway Market murder case appeal for dashcam footage.",  # a place
     ],
 )
 def test_businesses_streets_headlines_and_the_accused_are_not_victims_named(

@@ -118,6 +118,18 @@ class ConfidentialDetector(LearnedDetector):
             "Names the victim of a killing.",
             _VICTIM_FIX,
         ),
+        # A case called by its victim's name: "the Name Surname homicide case", "Name Surname's murder
+        # investigation". Not a place ("Saffron Drive Murder Investigation", "the Kingsway Market murder
+        # case") nor a headline's capitals; not a "trial", which is the accused's as often as not.
+        Pattern(
+            "confidential.named-killing-case",
+            rf"{_NAME}(?<!\b(?:Drive|Market|Court|Road|Street|Avenue|Lane|Park|Estate|Centre|Center|Mall|Station|"
+            rf"Square|Close|Way|Hill|Green|Bridge|Made|Bar|Club|Hotel|School|College))(?:['’]s)?\s+"
+            rf"(?-i:homicide|murder|killing|manslaughter)\s+(?:case|investigation|inquiry|enquiry|probe)\b",
+            0.85,
+            "Names the victim of a killing.",
+            _VICTIM_FIX,
+        ),
         # "Name Surname, 24, was stabbed", "Name Surname (19) was shot and killed".
         Pattern(
             "confidential.named-person-was-attacked",
