@@ -72,7 +72,7 @@ class TrainingOptions:
     #: The share of ordinary real posts (unlabelled posts of a folder of real posts, read by id)
     #: that the model may flag out of fold, all clauses together (None: no limit). 0.8%, with
     #: the patterns' flags about 1% of ordinary posts, half the 2% a department accepts: chosen
-    #: against 1.2% by measurement on the real test split and the dev set (README, Model).
+    #: against 1.2% by measurement on the real test split and the dev set (CHANGELOG, issue 10).
     fp_budget: float | None = 0.008
     #: How a threshold's F1 is counted: over all posts together (``all``); as the mean of the
     #: F1 on written posts and the F1 on real posts (``balanced``), each where it has at least
