@@ -100,7 +100,7 @@ def test_alleged_acts_no_acts_and_verdicts_are_not_found(patterns: Checker, text
 #   event, not an act said of the person).
 # - guilt.named-subject-did-act: in a warrant, wanted or arrest post, the person (by name, or
 #   "he"/"she") is the subject of a crime's act ("Okafor rammed a delivery van on Elm Street"); not
-#   an officer after a rank, a passive ("assaulted by"), a car's model or an alleged act.
+#   an officer after a rank, a passive ("assaulted by"), a car's model after its maker or an alleged act.
 CAUGHT, AFTER, SUBJECT = (
     "guilt.offence-label-caught",
     "guilt.arrested-after-act",
@@ -150,6 +150,7 @@ LEFT_ALONE = [
     (SUBJECT, "Officer Brandt fired once; the suspect was arrested and is in custody."),
     (SUBJECT, "A man was arrested. The victim, Priya Nair, 34, assaulted by a stranger, is recovering."),
     (SUBJECT, "A silver Kia Picanto drove off; we arrested the driver later."),
+    (SUBJECT, "A blue Vauxhall Corsa rammed a bollard on Tuesday; we arrested the driver later."),
     (
         SUBJECT,
         "Being kicked or spat at is no part of an officer's shift. Anyone arrested for it will be charged.",
