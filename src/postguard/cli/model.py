@@ -20,6 +20,7 @@ from postguard.cli.common import (
     settings_with,
     translate_errors,
 )
+from postguard.training import DEFAULT_FP_BUDGET
 
 __all__ = ["corpus_app", "model_app"]
 
@@ -99,7 +100,7 @@ def train_command(
             help="Share of ordinary real posts (read by id, no label) the model may flag out of fold, "
             "all clauses together, when the thresholds are chosen.",
         ),
-    ] = 0.008,
+    ] = DEFAULT_FP_BUDGET,
     policy: PolicyOption = None,
 ) -> None:
     """Train the learned scorer from the corpus and any extra sources (deterministic).

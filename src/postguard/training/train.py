@@ -17,9 +17,9 @@ One deterministic command (``postguard model train``) does it all:
    each post as the checker will (by its best sentence that the pack's ``neutral``
    shapes do not cover) and choose the clauses' thresholds together: starting
    high, lower the threshold that buys the most post-level F1 (patterns or model)
-   for each ordinary post it flags, while the model flags at most ``fp_budget`` of the ordinary posts (the
-   real posts with no label) in all: thresholds follow real base rates, not the
-   corpus's, and the budget goes where it buys most;
+   for each ordinary post it flags, while the model flags at most ``fp_budget`` of
+   the ordinary posts (the real posts with no label) in all: thresholds follow real
+   base rates, not the corpus's, and the budget goes where it buys most;
 5. fit the final heads on everything and write ``model.npz`` (NumPy arrays
    and JSON; no pickles).
 
@@ -45,6 +45,7 @@ from postguard.checks.labelled import REAL, LabelledPost
 from postguard.checks.model.features import FeatureConfig, analyse
 from postguard.checks.model.inference import stack_scores
 from postguard.checks.types import Post
+from postguard.training import DEFAULT_FP_BUDGET
 
 __all__ = ["DEFAULT_FEATURES", "TrainingOptions", "TrainingReport", "train"]
 
@@ -70,10 +71,8 @@ class TrainingOptions:
     #: counts for more than the post around it).
     post_weight: float = 0.5
     #: The share of ordinary real posts (unlabelled posts of a folder of real posts, read by id)
-    #: that the model may flag out of fold, all clauses together (None: no limit). 0.8%, with
-    #: the patterns' flags about 1% of ordinary posts, half the 2% a department accepts: chosen
-    #: against 1.2% by measurement on the real test split and the dev set (CHANGELOG, issue 10).
-    fp_budget: float | None = 0.008
+    #: that the model may flag out of fold, all clauses together (None: no limit).
+    fp_budget: float | None = DEFAULT_FP_BUDGET
     #: How a threshold's F1 is counted: over all posts together (``all``); as the mean of the
     #: F1 on written posts and the F1 on real posts (``balanced``), each where it has at least
     #: ``min_real_positives`` examples of the clause, so the few real posts are not outvoted

@@ -42,6 +42,8 @@ _NAME = (
     r"Officers?|Department|Sheriff|"
     rf"Suspects?|Arrested|Charged|Wanted|Sought)\b){_NAME_WORD}){{1,2}}(?:,?\s(?:Jr|Sr)\.?|\s(?:II|III|IV)\b)?)"
 )
+# Words that end a place's name ("Kingsway Market", "Mill Lane"), not a person's.
+_PLACE_WORDS = r"Street|Road|Avenue|Lane|Station|Park|Centre|Center|Mall|Court"
 # One given name alone, as a post names a victim it has named before or knows by it:
 # "Tomasz was stabbed", "Kayden's murder". Not a day, a month, a place after "in"/"on", a
 # word that starts a sentence about the police, nor a pronoun.
@@ -51,8 +53,8 @@ _FIRST_NAME = (
     r"Britain|England|London|Scotland|Wales|Ireland|America|Country|City|Town|"
     r"County|Police|Force|Team|Unit|Squad|Department|Office|Service|Year|Week|Night|Weekend|"
     r"Morning|Man|Woman|Boy|Girl|Victim|Driver|Everyone|Nobody|Someone|Somebody|Anyone|He|She|"
-    r"They|It|Who|Officers?|One|Nothing|No|Street|Road|Parade|Avenue|Lane|Station|House|Shop|"
-    r"Store|Bank|Park|Centre|Center|Mall|Court)\b)[A-Z][a-z]+\b(?![-\s][A-Z]))"
+    rf"They|It|Who|Officers?|One|Nothing|No|Parade|House|Shop|Store|Bank|{_PLACE_WORDS})\b)"
+    r"[A-Z][a-z]+\b(?![-\s][A-Z]))"
 )
 # An age in figures or in words, "one" to "ninety-nine".
 _NUMBER = (
@@ -123,8 +125,8 @@ class ConfidentialDetector(LearnedDetector):
         # case") nor a headline's capitals; not a "trial", which is the accused's as often as not.
         Pattern(
             "confidential.named-killing-case",
-            rf"{_NAME}(?<!\b(?:Drive|Market|Court|Road|Street|Avenue|Lane|Park|Estate|Centre|Center|Mall|Station|"
-            rf"Square|Close|Way|Hill|Green|Bridge|Made|Bar|Club|Hotel|School|College))(?:['’]s)?\s+"
+            rf"{_NAME}(?<!\b(?:{_PLACE_WORDS}|Drive|Market|Estate|Square|Close|Way|Hill|Green|Bridge|Made|Bar|"
+            rf"Club|Hotel|School|College))(?:['’]s)?\s+"
             rf"(?-i:homicide|murder|killing|manslaughter)\s+(?:case|investigation|inquiry|enquiry|probe)\b",
             0.85,
             "Names the victim of a killing.",
